@@ -1,0 +1,271 @@
+/**
+ * The one error type of netkit and the mapping from Deno's errors to it.
+ *
+ * @module
+ */
+
+/** The normalised error codes every netkit operation reports. */
+export type ErrorCode =
+  | "timeout"
+  | "aborted"
+  | "closed"
+  | "address_in_use"
+  | "address_not_available"
+  | "connection_refused"
+  | "connection_reset"
+  | "broken_pipe"
+  | "not_found"
+  | "access_denied"
+  | "host_unreachable"
+  | "name_not_resolved"
+  | "invalid_argument"
+  | "not_supported"
+  | "unexpected_eof"
+  | "resource_exhausted"
+  | "unknown";
+
+/** Extra fields a {@linkcode NetError} may carry. */
+export interface NetErrorOptions {
+  /** The operation that failed, e.g. `"connect"` or `"read"`. */
+  op: string;
+  /** The address involved, formatted as `"host:port"` or a unix path. */
+  address?: string;
+  /** The original error or abort reason. */
+  cause?: unknown;
+  /** For `invalid_argument`: the option or argument that was rejected. */
+  field?: string;
+  /** For `unexpected_eof` from `readExact`: the bytes received before the end. */
+  partial?: Uint8Array;
+  /** For a failed `writeAll`: how many bytes were written before the failure. */
+  written?: number;
+}
+
+/**
+ * The error every netkit function throws or rejects with. `code` is
+ * machine-readable; the message says what failed, where, and why.
+ *
+ * @example Telling a refused connection from other failures
+ * ```ts
+ * import { NetError } from "@netkit/netkit";
+ *
+ * const error = new NetError("connection_refused", "nothing listens there", {
+ *   op: "connect",
+ *   address: "127.0.0.1:9",
+ * });
+ * console.log(error.code, error.op, error.address); // connection_refused connect 127.0.0.1:9
+ * ```
+ */
+export class NetError extends Error {
+  /** The normalised code. */
+  readonly code: ErrorCode;
+  /** The operation that failed. */
+  readonly op: string;
+  /** The address involved, when there is one. */
+  readonly address?: string;
+  /** For `invalid_argument`: the rejected option or argument. */
+  readonly field?: string;
+  /** For `unexpected_eof` from `readExact`: the bytes received before the end. */
+  readonly partial?: Uint8Array;
+  /** For a failed `writeAll`: bytes written before the failure. */
+  readonly written?: number;
+  /** The message without its `op address:` prefix. */
+  readonly detail: string;
+
+  /**
+   * Makes an error.
+   *
+   * @param code The normalised code.
+   * @param message What failed and why; `op` and `address` are prefixed.
+   * @param options Operation, address, cause and code-specific fields.
+   */
+  constructor(code: ErrorCode, message: string, options: NetErrorOptions) {
+    const where = options.address === undefined ? options.op : `${options.op} ${options.address}`;
+    super(`${where}: ${message}`, { cause: options.cause });
+    this.name = "NetError";
+    this.detail = message;
+    this.code = code;
+    this.op = options.op;
+    if (options.address !== undefined) this.address = options.address;
+    if (options.field !== undefined) this.field = options.field;
+    if (options.partial !== undefined) this.partial = options.partial;
+    if (options.written !== undefined) this.written = options.written;
+  }
+}
+
+/** Linux errno numbers seen in Deno's "(os error N)" messages. */
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  3: "ESRCH",
+  4: "EINTR",
+  11: "EAGAIN",
+  13: "EACCES",
+  19: "ENODEV",
+  20: "ENOTDIR",
+  22: "EINVAL",
+  23: "ENFILE",
+  24: "EMFILE",
+  32: "EPIPE",
+  36: "ENAMETOOLONG",
+  88: "ENOTSOCK",
+  90: "EMSGSIZE",
+  91: "EPROTOTYPE",
+  92: "ENOPROTOOPT",
+  97: "EAFNOSUPPORT",
+  98: "EADDRINUSE",
+  99: "EADDRNOTAVAIL",
+  101: "ENETUNREACH",
+  103: "ECONNABORTED",
+  104: "ECONNRESET",
+  105: "ENOBUFS",
+  107: "ENOTCONN",
+  110: "ETIMEDOUT",
+  111: "ECONNREFUSED",
+  113: "EHOSTUNREACH",
+};
+
+const ERRNO_CODES: Record<string, ErrorCode> = {
+  EPERM: "access_denied",
+  EACCES: "access_denied",
+  ENOENT: "not_found",
+  ENOTDIR: "not_found",
+  ESRCH: "not_found",
+  EINTR: "closed",
+  EBADF: "closed",
+  ENOTCONN: "closed",
+  EAGAIN: "connection_refused",
+  EWOULDBLOCK: "connection_refused",
+  ENOTSOCK: "connection_refused",
+  ECONNREFUSED: "connection_refused",
+  ECONNRESET: "connection_reset",
+  ECONNABORTED: "connection_reset",
+  EPIPE: "broken_pipe",
+  EADDRINUSE: "address_in_use",
+  EEXIST: "address_in_use",
+  EADDRNOTAVAIL: "address_not_available",
+  ENODEV: "address_not_available",
+  ETIMEDOUT: "timeout",
+  EHOSTUNREACH: "host_unreachable",
+  ENETUNREACH: "host_unreachable",
+  EINVAL: "invalid_argument",
+  ENAMETOOLONG: "invalid_argument",
+  EMSGSIZE: "invalid_argument",
+  EAFNOSUPPORT: "invalid_argument",
+  EPROTOTYPE: "invalid_argument",
+  ENOPROTOOPT: "not_supported",
+  EMFILE: "resource_exhausted",
+  ENFILE: "resource_exhausted",
+  ENOBUFS: "resource_exhausted",
+  ENOMEM: "resource_exhausted",
+  ENOTFOUND: "name_not_resolved",
+  EAI_NONAME: "name_not_resolved",
+  EAI_AGAIN: "name_not_resolved",
+  EAI_FAIL: "name_not_resolved",
+  EAI_NODATA: "name_not_resolved",
+};
+
+/** Deno's error classes, by name, for the ones that carry no errno. */
+const CLASS_CODES: Record<string, ErrorCode> = {
+  NotCapable: "access_denied",
+  PermissionDenied: "access_denied",
+  AddrInUse: "address_in_use",
+  AddrNotAvailable: "address_not_available",
+  ConnectionRefused: "connection_refused",
+  ConnectionReset: "connection_reset",
+  ConnectionAborted: "connection_reset",
+  BrokenPipe: "broken_pipe",
+  NotFound: "not_found",
+  TimedOut: "timeout",
+  NotConnected: "closed",
+  Interrupted: "closed",
+  BadResource: "closed",
+  UnexpectedEof: "unexpected_eof",
+  InvalidData: "invalid_argument",
+  WouldBlock: "connection_refused",
+  AlreadyExists: "address_in_use",
+  IsADirectory: "access_denied",
+  NotADirectory: "not_found",
+  FilesystemLoop: "not_found",
+  WriteZero: "broken_pipe",
+  Busy: "invalid_argument",
+  NotSupported: "not_supported",
+  RangeError: "invalid_argument",
+  TypeError: "invalid_argument",
+};
+
+const DESCRIPTIONS: Record<ErrorCode, string> = {
+  timeout: "timed out",
+  aborted: "aborted",
+  closed: "closed",
+  address_in_use: "address in use",
+  address_not_available: "address not available",
+  connection_refused: "connection refused",
+  connection_reset: "connection reset by peer",
+  broken_pipe: "broken pipe",
+  not_found: "not found",
+  access_denied: "access denied",
+  host_unreachable: "host unreachable",
+  name_not_resolved: "name not resolved",
+  invalid_argument: "invalid argument",
+  not_supported: "not supported",
+  unexpected_eof: "unexpected end of stream",
+  resource_exhausted: "out of resources",
+  unknown: "failed",
+};
+
+/**
+ * Finds the normalised code of any error Deno, `node:*` or the OS reports:
+ * by errno name first, then by Deno error class, then by the `(os error N)`
+ * number in the message.
+ */
+export function errorCodeOf(error: unknown): ErrorCode {
+  if (error instanceof NetError) return error.code;
+  if (!(error instanceof Error)) return "unknown";
+  const errno = (error as { code?: unknown }).code;
+  if (typeof errno === "string" && errno in ERRNO_CODES) {
+    return ERRNO_CODES[errno];
+  }
+  const osError = /\(os error (\d+)\)/.exec(error.message);
+  if (osError) {
+    const name = ERRNO_NAMES[Number(osError[1])];
+    if (name) return ERRNO_CODES[name];
+  }
+  if (error.name in CLASS_CODES) return CLASS_CODES[error.name];
+  if (/lookup address information|Name or service not known/i.test(error.message)) {
+    return "name_not_resolved";
+  }
+  if (error.name === "AbortError") return "aborted";
+  if (error.name === "TimeoutError") return "timeout";
+  return "unknown";
+}
+
+/**
+ * Turns any thrown value into a {@linkcode NetError}, keeping the original as
+ * `cause`. A `NetError` passes through unchanged. Deno's permission errors
+ * keep their message, which names the missing `--allow-*` flag.
+ *
+ * @param error What was thrown.
+ * @param op The operation, e.g. `"connect"`.
+ * @param address The address involved, if any.
+ * @param code Overrides the derived code (e.g. `name_not_resolved` for a
+ *   resolver's `not_found`).
+ */
+export function toNetError(
+  error: unknown,
+  op: string,
+  address?: string,
+  code?: ErrorCode,
+): NetError {
+  if (error instanceof NetError) return error;
+  const resolved = code ?? errorCodeOf(error);
+  const original = error instanceof Error ? error.message : String(error);
+  const message = original === "" || original === DESCRIPTIONS[resolved]
+    ? DESCRIPTIONS[resolved]
+    : `${DESCRIPTIONS[resolved]}: ${original}`;
+  return new NetError(resolved, message, { op, address, cause: error });
+}
+
+/** Makes the `closed` error of an operation on a closed resource. */
+export function closedError(op: string, address?: string): NetError {
+  return new NetError("closed", "the resource is closed", { op, address });
+}

@@ -1,0 +1,811 @@
+/**
+ * The byte stream shared by `UnixStream`, `TcpStream`, process pipes and
+ * socket pairs: reads with deadlines that lose no data, buffered framing,
+ * exact half-close, sticky resets and web streams that keep half-close.
+ *
+ * @module
+ */
+
+import { describeAddress } from "./address.ts";
+import { expired, hasDeadline, withDeadline } from "./deadline.ts";
+import type { DeadlineOptions } from "./deadline.ts";
+import { closedError, NetError, toNetError } from "./errors.ts";
+import { Lock } from "./lock.ts";
+import { DEADLINE_RULES, invalidArgument, validateOptions } from "./options.ts";
+import type { Schema } from "./options.ts";
+import { type Pollable, pollable } from "./readiness.ts";
+
+/**
+ * What a {@linkcode Stream} runs over: a `Deno.Conn`, or anything with the
+ * same reading, writing and closing calls (a process pipe).
+ */
+export interface StreamTransport {
+  /** Reads into `buffer`; `null` at end of stream. */
+  read(buffer: Uint8Array): Promise<number | null>;
+  /** Writes some of `data`; resolves to how much. */
+  write(data: Uint8Array): Promise<number>;
+  /** Sends end-of-stream to the peer and keeps reading. */
+  closeWrite(): Promise<void>;
+  /** Drops both directions. */
+  close(): void;
+}
+
+/** Addresses and naming a transport's owner gives its stream. */
+export interface StreamInit {
+  /** The local address (`null` where there is none, as for pipes). */
+  localAddr?: Deno.Addr | null;
+  /** The peer's address. */
+  remoteAddr?: Deno.Addr | null;
+  /** How errors name this stream when it has no address (e.g. `"pipe"`). */
+  label?: string;
+}
+
+/** Options of {@linkcode Stream.readLine} and {@linkcode Stream.readUntil}. */
+export interface ReadLineOptions extends DeadlineOptions {
+  /** Longest accepted line, in bytes, without its delimiter (default 64 KiB). */
+  maxBytes?: number;
+}
+
+/** Which direction {@linkcode Stream.shutdown} closes. */
+export type ShutdownHow = "r" | "w" | "rw";
+
+const BUFFER_SIZE = 64 * 1024;
+const MIN_SPACE = 16 * 1024;
+const DEFAULT_MAX_LINE = 64 * 1024;
+const EMPTY = new Uint8Array(0);
+const NEWLINE = new Uint8Array([10]);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const LINE_RULES: Schema = {
+  ...DEADLINE_RULES,
+  maxBytes: { type: "integer", min: 1 },
+};
+
+function toBytes(op: string, data: Uint8Array | string): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === "string") return encoder.encode(data);
+  throw invalidArgument(op, "data", "a Uint8Array or a string", data);
+}
+
+function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from: number, to: number): number {
+  const first = needle[0];
+  const last = to - needle.length;
+  for (
+    let i = haystack.indexOf(first, from);
+    i !== -1 && i <= last;
+    i = haystack.indexOf(first, i + 1)
+  ) {
+    let j = 1;
+    while (j < needle.length && haystack[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
+}
+
+/**
+ * A bidirectional byte stream (the `Stream` of netkit's contract), shared by
+ * unix, tcp and process pipes.
+ *
+ * Reads come from the socket only when asked: one read at a time is
+ * outstanding, into an internal buffer, so a read that times out or is
+ * aborted consumes nothing — the bytes that arrive later go to the next read.
+ * Framing (`readExact`, `readLine`) is served from that buffer without a
+ * round trip to the runtime when the bytes are already there.
+ *
+ * @example Echo over a TCP connection
+ * ```ts
+ * import { connect, listen } from "@netkit/netkit/tcp";
+ *
+ * await using listener = await listen({ hostname: "127.0.0.1", port: 0 });
+ * await using client = await connect("127.0.0.1", listener.addr.port);
+ * await using server = await listener.accept();
+ * await client.writeAll("ping\n");
+ * console.log(await server.readLine()); // "ping"
+ * ```
+ */
+export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
+  #transport: StreamTransport;
+  #localAddr: Deno.Addr | null;
+  #remoteAddr: Deno.Addr | null;
+  #label: string | undefined;
+  #buffer: Uint8Array = EMPTY;
+  #start = 0;
+  #end = 0;
+  #pump: Promise<void> | null = null;
+  #eof = false;
+  #failure: NetError | null = null;
+  #closed = false;
+  #readShut = false;
+  #writeShut = false;
+  #readLock = new Lock();
+  #writeLock = new Lock();
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+
+  /**
+   * Wraps a transport. netkit's `connect`/`accept`/`socketpair` make streams;
+   * user code rarely calls this.
+   *
+   * @param transport A `Deno.Conn` or another {@linkcode StreamTransport}.
+   * @param init Addresses and a label for messages.
+   */
+  constructor(transport: StreamTransport, init: StreamInit = {}) {
+    this.#transport = transport;
+    const conn = transport as Partial<Deno.Conn>;
+    this.#localAddr = init.localAddr !== undefined ? init.localAddr : (conn.localAddr ?? null);
+    this.#remoteAddr = init.remoteAddr !== undefined ? init.remoteAddr : (conn.remoteAddr ?? null);
+    this.#label = init.label ?? describeAddress(this.#remoteAddr) ??
+      describeAddress(this.#localAddr);
+  }
+
+  /** The local address (a unix stream's is its path, or `null` when unbound). */
+  get localAddr(): Deno.Addr | null {
+    return this.#localAddr;
+  }
+
+  /** The peer's address. */
+  get remoteAddr(): Deno.Addr | null {
+    return this.#remoteAddr;
+  }
+
+  /** True once `close()` was called (a snapshot, like Ward's `stream.closed`). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes already received and buffered: reads of up to this many do not wait. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  // --- reading -------------------------------------------------------------
+
+  #check(op: string, options: DeadlineOptions | undefined): void {
+    if (options !== undefined) validateOptions(op, options, DEADLINE_RULES);
+    if (this.#closed) throw closedError(op, this.#label);
+    const early = expired(options, op, this.#label);
+    if (early) throw early;
+  }
+
+  #fail(error: unknown, op: string): NetError {
+    if (this.#closed) return closedError(op, this.#label);
+    const failure = toNetError(error, op, this.#label);
+    if (failure.code === "connection_reset") this.#failure = failure;
+    return failure;
+  }
+
+  /** Makes room for `need` more bytes after the buffered ones. */
+  #reserve(need: number): void {
+    const used = this.#end - this.#start;
+    if (used === 0) this.#start = this.#end = 0;
+    if (this.#buffer.length - this.#end >= need) return;
+    const size = Math.max(BUFFER_SIZE, used + need);
+    if (size <= this.#buffer.length) {
+      this.#buffer.copyWithin(0, this.#start, this.#end);
+    } else {
+      const grown = new Uint8Array(2 ** Math.ceil(Math.log2(size)));
+      grown.set(this.#buffer.subarray(this.#start, this.#end));
+      this.#buffer = grown;
+    }
+    this.#start = 0;
+    this.#end = used;
+  }
+
+  #pumped = (n: number | null): void => {
+    this.#pump = null;
+    if (n === null) this.#eof = true;
+    else this.#end += n;
+  };
+
+  #pumpFailed = (error: unknown): void => {
+    this.#pump = null;
+    if (this.#closed) return;
+    this.#failure ??= toNetError(error, "read", this.#label);
+  };
+
+  /** Starts the one outstanding read into the buffer, if none is running. */
+  #startPump(need: number): Promise<void> {
+    if (this.#pump === null) {
+      this.#reserve(Math.max(need, MIN_SPACE));
+      this.#pump = this.#transport.read(this.#buffer.subarray(this.#end))
+        .then(this.#pumped, this.#pumpFailed);
+    }
+    return this.#pump;
+  }
+
+  /** Waits for the outstanding read (starting one), within the deadline. */
+  #more(need: number, options: DeadlineOptions | undefined, op: string): Promise<void> {
+    const pump = this.#startPump(need);
+    return options === undefined ? pump : withDeadline(pump, options, op, this.#label);
+  }
+
+  /** `true` when nothing more can be read; throws a sticky reset or closed. */
+  #ended(op: string): boolean {
+    if (this.#closed) throw closedError(op, this.#label);
+    if (this.#failure) {
+      const failure = this.#failure;
+      if (failure.code === "connection_reset") {
+        throw new NetError("connection_reset", "connection reset by peer", {
+          op,
+          address: this.#label,
+          cause: failure.cause,
+        });
+      }
+      this.#failure = null;
+      throw failure;
+    }
+    return this.#eof || this.#readShut;
+  }
+
+  #take(n: number): Uint8Array {
+    const out = this.#buffer.slice(this.#start, this.#start + n);
+    this.#start += n;
+    return out;
+  }
+
+  #lockRead(options: DeadlineOptions | undefined, op: string): Promise<void> | undefined {
+    return this.#readLock.tryAcquire()
+      ? undefined
+      : this.#readLock.acquire(options, op, this.#label);
+  }
+
+  /**
+   * Reads what is available, up to `max` bytes, waiting for at least one.
+   *
+   * @param max The most bytes to return (default 16384).
+   * @param options `{ timeout, signal }`; a timed-out read consumes nothing.
+   * @returns 1..max bytes, or `null` at end of stream.
+   * @throws {NetError} `timeout`, `aborted`, `closed`, `connection_reset`.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "@netkit/netkit/process";
+   *
+   * const [a, b] = await socketpair();
+   * await a.writeAll("hello");
+   * console.log(await b.read()); // Uint8Array(5) [ 104, 101, 108, 108, 111 ]
+   * a.close();
+   * b.close();
+   * ```
+   */
+  async read(max = 16384, options?: DeadlineOptions): Promise<Uint8Array | null> {
+    if (!Number.isInteger(max) || max < 1) {
+      throw invalidArgument("read", "max", "a positive integer", max);
+    }
+    this.#check("read", options);
+    const waiting = this.#lockRead(options, "read");
+    if (waiting) await waiting;
+    try {
+      for (;;) {
+        const available = this.#end - this.#start;
+        if (available > 0) return this.#take(Math.min(available, max));
+        if (this.#ended("read")) return null;
+        await this.#more(1, options, "read");
+      }
+    } finally {
+      this.#readLock.release();
+    }
+  }
+
+  /**
+   * Reads into the caller's buffer (no copy when nothing is buffered and no
+   * deadline is set).
+   *
+   * @param buffer Where to put the bytes.
+   * @param options `{ timeout, signal }`.
+   * @returns How many bytes were read, or `null` at end of stream.
+   * @throws {NetError} `timeout`, `aborted`, `closed`, `connection_reset`.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "@netkit/netkit/process";
+   *
+   * const [a, b] = await socketpair();
+   * await a.writeAll(new Uint8Array([1, 2, 3]));
+   * const buffer = new Uint8Array(8);
+   * console.log(await b.readInto(buffer)); // 3
+   * a.close();
+   * b.close();
+   * ```
+   */
+  async readInto(buffer: Uint8Array, options?: DeadlineOptions): Promise<number | null> {
+    if (!(buffer instanceof Uint8Array) || buffer.length === 0) {
+      throw invalidArgument("readInto", "buffer", "a non-empty Uint8Array", buffer);
+    }
+    this.#check("readInto", options);
+    const waiting = this.#lockRead(options, "readInto");
+    if (waiting) await waiting;
+    try {
+      for (;;) {
+        const available = this.#end - this.#start;
+        if (available > 0) {
+          const n = Math.min(available, buffer.length);
+          buffer.set(this.#buffer.subarray(this.#start, this.#start + n));
+          this.#start += n;
+          return n;
+        }
+        if (this.#ended("readInto")) return null;
+        if (this.#pump === null && !hasDeadline(options)) {
+          // Safe to hand the caller's buffer to the runtime: no deadline can
+          // abandon this read, so no late bytes can land in it.
+          let n: number | null;
+          try {
+            n = await this.#transport.read(buffer);
+          } catch (error) {
+            throw this.#fail(error, "readInto");
+          }
+          if (n === null) this.#eof = true;
+          return this.#readShut ? null : n;
+        }
+        await this.#more(1, options, "readInto");
+      }
+    } finally {
+      this.#readLock.release();
+    }
+  }
+
+  /**
+   * Reads exactly `n` bytes (Ward's `read_exact`, sock's `recvn`).
+   *
+   * @param n How many bytes.
+   * @param options `{ timeout, signal }`; on a timeout nothing is consumed.
+   * @returns Exactly `n` bytes.
+   * @throws {NetError} `unexpected_eof` with the bytes received on
+   *   `error.partial` when the stream ends first; `timeout`, `aborted`,
+   *   `closed`, `connection_reset`.
+   *
+   * @example Length-prefixed frames
+   * ```ts
+   * import { socketpair } from "@netkit/netkit/process";
+   *
+   * const [a, b] = await socketpair();
+   * await a.writeAll(new Uint8Array([0, 0, 0, 2, 7, 9]));
+   * const head = await b.readExact(4);
+   * const length = new DataView(head.buffer).getUint32(0);
+   * console.log(await b.readExact(length)); // Uint8Array(2) [ 7, 9 ]
+   * a.close();
+   * b.close();
+   * ```
+   */
+  async readExact(n: number, options?: DeadlineOptions): Promise<Uint8Array> {
+    if (this.#end - this.#start >= n && options === undefined && !this.#readLock.held && n > 0) {
+      return this.#take(n);
+    }
+    if (!Number.isInteger(n) || n < 0) {
+      throw invalidArgument("readExact", "n", "a non-negative integer", n);
+    }
+    this.#check("readExact", options);
+    const waiting = this.#lockRead(options, "readExact");
+    if (waiting) await waiting;
+    try {
+      for (;;) {
+        const available = this.#end - this.#start;
+        if (available >= n) return this.#take(n);
+        if (this.#ended("readExact")) {
+          const partial = this.#take(available);
+          throw new NetError(
+            "unexpected_eof",
+            `stream ended after ${available} of ${n} bytes`,
+            { op: "readExact", address: this.#label, partial },
+          );
+        }
+        await this.#more(n - available, options, "readExact");
+      }
+    } finally {
+      this.#readLock.release();
+    }
+  }
+
+  /**
+   * Reads every byte until the peer ends the stream (sock's `recvall`).
+   *
+   * @param options `{ timeout, signal }`; on a timeout nothing is consumed.
+   * @returns All the bytes.
+   * @throws {NetError} `timeout`, `aborted`, `closed`, `connection_reset`.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "@netkit/netkit/process";
+   *
+   * const [a, b] = await socketpair();
+   * await a.writeAll("all of it");
+   * await a.shutdown("w");
+   * console.log(new TextDecoder().decode(await b.readAll())); // "all of it"
+   * a.close();
+   * b.close();
+   * ```
+   */
+  async readAll(options?: DeadlineOptions): Promise<Uint8Array> {
+    this.#check("readAll", options);
+    const waiting = this.#lockRead(options, "readAll");
+    if (waiting) await waiting;
+    try {
+      while (!this.#ended("readAll")) {
+        await this.#more(Math.max(MIN_SPACE, this.#end - this.#start), options, "readAll");
+      }
+      return this.#take(this.#end - this.#start);
+    } finally {
+      this.#readLock.release();
+    }
+  }
+
+  /**
+   * Reads up to a delimiter, buffered. The delimiter is consumed and not
+   * returned.
+   *
+   * @param delimiter The bytes (or UTF-8 string) that end a record.
+   * @param options `maxBytes` (default 64 KiB) and `{ timeout, signal }`.
+   * @returns The record without its delimiter, or `null` at a clean end of
+   *   stream.
+   * @throws {NetError} `invalid_argument` when no delimiter comes within
+   *   `maxBytes` (the bytes stay buffered); `unexpected_eof` with `partial`
+   *   when the stream ends inside a record; `timeout`, `aborted`, `closed`.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "@netkit/netkit/process";
+   *
+   * const [a, b] = await socketpair();
+   * await a.writeAll("key=value;next");
+   * console.log(new TextDecoder().decode((await b.readUntil(";"))!)); // "key=value"
+   * a.close();
+   * b.close();
+   * ```
+   */
+  async readUntil(
+    delimiter: Uint8Array | string,
+    options?: ReadLineOptions,
+  ): Promise<Uint8Array | null> {
+    const needle = toBytes("readUntil", delimiter);
+    if (needle.length === 0) {
+      throw invalidArgument("readUntil", "delimiter", "a non-empty delimiter", delimiter);
+    }
+    if (options !== undefined) validateOptions("readUntil", options, LINE_RULES);
+    this.#check("readUntil", undefined);
+    const early = expired(options, "readUntil", this.#label);
+    if (early) throw early;
+    const maxBytes = options?.maxBytes ?? DEFAULT_MAX_LINE;
+    const deadline = options === undefined || !hasDeadline(options) ? undefined : options;
+    const waiting = this.#lockRead(deadline, "readUntil");
+    if (waiting) await waiting;
+    try {
+      let scanned = 0;
+      for (;;) {
+        const available = this.#end - this.#start;
+        const from = this.#start + scanned;
+        const at = needle.length === 1
+          ? this.#buffer.subarray(0, this.#end).indexOf(needle[0], from)
+          : indexOfBytes(this.#buffer, needle, from, this.#end);
+        if (at !== -1 && at - this.#start <= maxBytes) {
+          const record = this.#take(at - this.#start);
+          this.#start += needle.length;
+          return record;
+        }
+        if (available - needle.length + 1 > maxBytes || at !== -1) {
+          throw new NetError(
+            "invalid_argument",
+            `no delimiter within maxBytes (${maxBytes}); raise maxBytes for longer records`,
+            { op: "readUntil", address: this.#label, field: "maxBytes" },
+          );
+        }
+        scanned = Math.max(0, available - needle.length + 1);
+        if (this.#ended("readUntil")) {
+          if (available === 0) return null;
+          const partial = this.#take(available);
+          throw new NetError(
+            "unexpected_eof",
+            `stream ended inside a record of ${available} bytes`,
+            { op: "readUntil", address: this.#label, partial },
+          );
+        }
+        await this.#more(1, deadline, "readUntil");
+      }
+    } finally {
+      this.#readLock.release();
+    }
+  }
+
+  /**
+   * Reads one line (ended by `"\n"` or `"\r\n"`) as text.
+   *
+   * @param options `maxBytes` (default 64 KiB) and `{ timeout, signal }`.
+   * @returns The line without its ending, or `null` at a clean end of stream.
+   * @throws {NetError} as {@linkcode Stream.readUntil}.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "@netkit/netkit/process";
+   *
+   * const [a, b] = await socketpair();
+   * await a.writeAll("GET / HTTP/1.0\r\n");
+   * console.log(await b.readLine()); // "GET / HTTP/1.0"
+   * a.close();
+   * b.close();
+   * ```
+   */
+  async readLine(options?: ReadLineOptions): Promise<string | null> {
+    const record = await this.readUntil(NEWLINE, options);
+    if (record === null) return null;
+    const end = record.length > 0 && record[record.length - 1] === 13
+      ? record.length - 1
+      : record.length;
+    return decoder.decode(record.subarray(0, end));
+  }
+
+  // --- writing -------------------------------------------------------------
+
+  #checkWrite(op: string, options: DeadlineOptions | undefined): void {
+    this.#check(op, options);
+    if (this.#failure?.code === "connection_reset") this.#ended(op);
+    if (this.#writeShut) {
+      throw new NetError("broken_pipe", "the write half is shut down", {
+        op,
+        address: this.#label,
+      });
+    }
+  }
+
+  #writeFailed(error: unknown, op: string): NetError {
+    const failure = this.#fail(error, op);
+    if (failure.code === "broken_pipe" && this.#failure?.code === "connection_reset") {
+      return this.#fail(this.#failure.cause, op);
+    }
+    return failure;
+  }
+
+  /**
+   * One write (Ward's `write`, lsocket's `send`): may write fewer bytes.
+   *
+   * @param data Bytes, or a string (UTF-8 encoded).
+   * @param options `{ timeout, signal }`; a write that times out may still
+   *   complete in the background (the runtime cannot cancel it).
+   * @returns How many bytes were written.
+   * @throws {NetError} `broken_pipe`, `connection_reset`, `closed`,
+   *   `timeout`, `aborted`.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "@netkit/netkit/process";
+   *
+   * const [a, b] = await socketpair();
+   * console.log(await a.write("hi")); // 2
+   * a.close();
+   * b.close();
+   * ```
+   */
+  async write(data: Uint8Array | string, options?: DeadlineOptions): Promise<number> {
+    const bytes = toBytes("write", data);
+    this.#checkWrite("write", options);
+    if (!this.#writeLock.tryAcquire()) {
+      await this.#writeLock.acquire(options, "write", this.#label);
+    }
+    const attempt = this.#transport.write(bytes);
+    attempt.then(this.#releaseWrite, this.#releaseWrite);
+    try {
+      return await withDeadline(attempt, options, "write", this.#label);
+    } catch (error) {
+      throw this.#writeFailed(error, "write");
+    }
+  }
+
+  #releaseWrite = (): void => this.#writeLock.release();
+
+  /**
+   * Writes every byte (Ward's `write_all`, sock's `send`).
+   *
+   * @param data Bytes, or a string (UTF-8 encoded).
+   * @param options `{ timeout, signal }` for the whole write.
+   * @throws {NetError} `broken_pipe`, `connection_reset`, `closed`,
+   *   `timeout`, `aborted`, with `error.written` = bytes written before.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "@netkit/netkit/process";
+   *
+   * const [a, b] = await socketpair();
+   * await a.writeAll(new Uint8Array(100_000));
+   * console.log((await b.readExact(100_000)).length); // 100000
+   * a.close();
+   * b.close();
+   * ```
+   */
+  async writeAll(data: Uint8Array | string, options?: DeadlineOptions): Promise<void> {
+    const bytes = toBytes("writeAll", data);
+    this.#checkWrite("writeAll", options);
+    if (!this.#writeLock.tryAcquire()) {
+      await this.#writeLock.acquire(options, "writeAll", this.#label);
+    }
+    let written = 0;
+    let pending: Promise<number> | undefined;
+    try {
+      while (written < bytes.length) {
+        pending = this.#transport.write(written === 0 ? bytes : bytes.subarray(written));
+        written += options === undefined
+          ? await pending
+          : await withDeadline(pending, options, "writeAll", this.#label);
+        pending = undefined;
+      }
+    } catch (error) {
+      const failure = this.#writeFailed(error, "writeAll");
+      throw new NetError(failure.code, failure.detail, {
+        op: "writeAll",
+        address: this.#label,
+        cause: failure.cause ?? error,
+        written,
+      });
+    } finally {
+      // A write abandoned by a deadline still owns the socket until it ends.
+      if (pending === undefined) this.#writeLock.release();
+      else pending.then(this.#releaseWrite, this.#releaseWrite);
+    }
+  }
+
+  // --- closing -------------------------------------------------------------
+
+  /**
+   * Shuts one direction down. `"w"` sends FIN after every queued write (the
+   * peer reads end of stream; this side keeps reading); `"r"` discards
+   * buffered and further input (reads return `null`); `"rw"` both. Calling
+   * it again is harmless.
+   *
+   * @param how `"r"`, `"w"` (default) or `"rw"`.
+   * @throws {NetError} `invalid_argument` for another value, `closed`.
+   *
+   * @example Half-close: send a request, then read the whole reply
+   * ```ts
+   * import { socketpair } from "@netkit/netkit/process";
+   *
+   * const [client, server] = await socketpair();
+   * await client.writeAll("request");
+   * await client.shutdown("w");
+   * await server.readAll(); // "request", then end of stream
+   * await server.writeAll("reply");
+   * server.close();
+   * console.log(new TextDecoder().decode(await client.readAll())); // "reply"
+   * client.close();
+   * ```
+   */
+  async shutdown(how: ShutdownHow = "w"): Promise<void> {
+    if (how !== "r" && how !== "w" && how !== "rw") {
+      throw invalidArgument("shutdown", "how", '"r", "w" or "rw"', how);
+    }
+    if (this.#closed) throw closedError("shutdown", this.#label);
+    if (how !== "w") {
+      this.#readShut = true;
+      this.#start = this.#end = 0;
+    }
+    if (how !== "r" && !this.#writeShut) {
+      if (!this.#writeLock.tryAcquire()) await this.#writeLock.acquire(undefined, "shutdown");
+      try {
+        if (this.#writeShut || this.#closed) return;
+        this.#writeShut = true;
+        await this.#transport.closeWrite();
+      } catch (error) {
+        const failure = toNetError(error, "shutdown", this.#label);
+        // A peer that is already gone has nothing left to tell.
+        if (
+          failure.code !== "closed" && failure.code !== "connection_reset" &&
+          failure.code !== "broken_pipe"
+        ) {
+          throw failure;
+        }
+      } finally {
+        this.#writeLock.release();
+      }
+    }
+  }
+
+  /**
+   * Closes both directions. Pending reads and writes reject `closed`.
+   * Calling it again is harmless.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "@netkit/netkit/process";
+   *
+   * const [a, b] = await socketpair();
+   * a.close();
+   * a.close(); // harmless
+   * console.log(a.closed, await b.read()); // true null
+   * b.close();
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#start = this.#end = 0;
+    this.#buffer = EMPTY;
+    try {
+      this.#transport.close();
+    } catch {
+      // Already closed underneath (e.g. by the runtime); nothing left to free.
+    }
+  }
+
+  /** Closes the stream (for `await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  // --- iteration and web streams --------------------------------------------
+
+  /**
+   * Yields chunks until end of stream.
+   *
+   * @example
+   * ```ts
+   * import { socketpair } from "@netkit/netkit/process";
+   *
+   * const [a, b] = await socketpair();
+   * await a.writeAll("abc");
+   * a.close();
+   * for await (const chunk of b) console.log(chunk.length); // 3
+   * b.close();
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    for (;;) {
+      const chunk = await this.read(BUFFER_SIZE);
+      if (chunk === null) return;
+      yield chunk;
+    }
+  }
+
+  /**
+   * A `ReadableStream` over this stream's input. Unlike Deno's
+   * `conn.readable`, reaching the end does not close the connection, so
+   * half-close stays exact. Cancelling it shuts the read side down.
+   */
+  get readable(): ReadableStream<Uint8Array> {
+    this.#readable ??= new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        const chunk = await this.read(BUFFER_SIZE);
+        if (chunk === null) controller.close();
+        else controller.enqueue(chunk);
+      },
+      cancel: () => {
+        if (!this.#closed) this.#readShut = true;
+      },
+    }, { highWaterMark: 0 });
+    return this.#readable;
+  }
+
+  /**
+   * A `WritableStream` into this stream. Closing it sends FIN
+   * (`shutdown("w")`) and keeps the read side open; aborting it closes the
+   * stream.
+   */
+  get writable(): WritableStream<Uint8Array> {
+    this.#writable ??= new WritableStream<Uint8Array>({
+      write: (chunk) => this.writeAll(chunk),
+      close: () => this.shutdown("w"),
+      abort: () => this.close(),
+    });
+    return this.#writable;
+  }
+
+  // --- readiness -----------------------------------------------------------
+
+  /** The readiness `scheduler.select` uses; waiting consumes nothing. */
+  [pollable](): Pollable {
+    const isClosed = () => this.#closed;
+    return {
+      get closed() {
+        return isClosed();
+      },
+      pollRead: () =>
+        this.#end > this.#start || this.#eof || this.#readShut || this.#failure !== null ||
+        this.#closed,
+      waitRead: async () => {
+        while (
+          !(this.#end > this.#start || this.#eof || this.#readShut || this.#failure || this.#closed)
+        ) {
+          await this.#startPump(1);
+        }
+      },
+      pollWrite: () => !this.#writeLock.held,
+      waitWrite: () => this.#writeLock.whenFree(),
+    };
+  }
+}

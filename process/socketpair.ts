@@ -1,0 +1,44 @@
+import { toNetError } from "../common/errors.ts";
+import { Stream } from "../common/stream.ts";
+
+/**
+ * Makes two connected byte streams (XPIO's `socketpair`): what one writes,
+ * the other reads, both ways, with exact half-close. Built on a unix socket
+ * under a random abstract name that exists only while the pair connects, so
+ * it needs only `--allow-net`.
+ *
+ * @returns Two connected {@linkcode Stream}s.
+ * @throws {NetError} `access_denied` without `--allow-net`.
+ *
+ * @example
+ * ```ts
+ * import { socketpair } from "@netkit/netkit/process";
+ *
+ * const [left, right] = await socketpair();
+ * await left.writeAll("ping");
+ * console.log(new TextDecoder().decode(await right.readExact(4))); // "ping"
+ * left.close();
+ * right.close();
+ * ```
+ */
+export async function socketpair(): Promise<[Stream, Stream]> {
+  const path = `\0netkit-socketpair-${crypto.randomUUID()}`;
+  let listener: Deno.UnixListener;
+  try {
+    listener = Deno.listen({ transport: "unix", path });
+  } catch (error) {
+    throw toNetError(error, "socketpair");
+  }
+  try {
+    const [left, right] = await Promise.all([
+      Deno.connect({ transport: "unix", path }),
+      listener.accept(),
+    ]);
+    const init = { localAddr: null, remoteAddr: null, label: "socketpair" };
+    return [new Stream(left, init), new Stream(right, init)];
+  } catch (error) {
+    throw toNetError(error, "socketpair");
+  } finally {
+    listener.close();
+  }
+}
