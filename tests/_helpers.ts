@@ -1,0 +1,92 @@
+/** Test helpers shared by the common-core tests: connected stream pairs over real sockets. */
+import { Stream } from "../common/stream.ts";
+
+/** A connected pair over TCP or unix, and a way to drop everything. */
+export interface Pair extends AsyncDisposable {
+  client: Stream;
+  server: Stream;
+}
+
+/** A connected pair of Streams over 127.0.0.1. */
+export async function tcpPair(): Promise<Pair> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const [c, s] = await Promise.all([
+      Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
+      listener.accept(),
+    ]);
+    c.setNoDelay(true);
+    s.setNoDelay(true);
+    return pairOf(new Stream(c), new Stream(s));
+  } finally {
+    listener.close();
+  }
+}
+
+/** A connected pair of Streams over a unix socket in a temp dir. */
+export async function unixPair(): Promise<Pair> {
+  const dir = await Deno.makeTempDir({ prefix: "netkit-test-" });
+  const path = `${dir}/s.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  try {
+    const [c, s] = await Promise.all([
+      Deno.connect({ transport: "unix", path }),
+      listener.accept(),
+    ]);
+    return pairOf(new Stream(c), new Stream(s), dir);
+  } finally {
+    listener.close();
+  }
+}
+
+function pairOf(client: Stream, server: Stream, dir?: string): Pair {
+  return {
+    client,
+    server,
+    async [Symbol.asyncDispose]() {
+      client.close();
+      server.close();
+      if (dir) await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** Both kinds, for tests that must hold over TCP and unix alike. */
+export const PAIRS: [string, () => Promise<Pair>][] = [["tcp", tcpPair], ["unix", unixPair]];
+
+/** Runs python3 code to completion (for peers that need raw socket control). */
+export async function python(code: string, ...args: string[]): Promise<void> {
+  const { code: status } = await new Deno.Command("python3", {
+    args: ["-c", code, ...args],
+    stdout: "null",
+    stderr: "inherit",
+    stdin: "null",
+  }).output();
+  if (status !== 0) throw new Error(`python3 exited ${status}`);
+}
+
+/**
+ * A python3 peer that connects to 127.0.0.1:PORT, waits for one byte (so the
+ * connection is accepted before it dies), sends DATA, then resets (SO_LINGER 0).
+ */
+export const RESET_PEER = `
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.recv(1)
+s.sendall(sys.argv[2].encode())
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+`;
+
+/** Accepts the RESET_PEER's connection on `listener`, tells it to go, and returns our end. */
+export async function resetPeer(data: string): Promise<{ stream: Stream; done: Promise<void> }> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const done = python(RESET_PEER, String(listener.addr.port), data);
+    const stream = new Stream(await listener.accept());
+    await stream.writeAll("g");
+    return { stream, done };
+  } finally {
+    listener.close();
+  }
+}

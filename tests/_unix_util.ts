@@ -1,0 +1,124 @@
+import type { NetError } from "../common/errors.ts";
+/** Helpers for the unix tests: temp dirs, crashed servers, children under uid 65534. */
+
+/** The unix module, as a file URL a child process can import. */
+export const UNIX_MOD: string = new URL("../unix/mod.ts", import.meta.url).href;
+
+/** True when tests may run children under another uid. */
+export const IS_ROOT: boolean = Deno.uid() === 0;
+
+/** A temp dir (removed on dispose); `open` makes it traversable by other users. */
+export async function tempDir(open = false): Promise<AsyncDisposable & { path: string }> {
+  const path = await Deno.makeTempDir({ prefix: "netkit-unix-" });
+  if (open) await Deno.chmod(path, 0o777);
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true });
+    },
+  };
+}
+
+/** Spawns `deno eval code ...args`; resolves once the child printed `ready`. */
+export async function spawnReady(
+  code: string,
+  args: string[],
+  extra: Partial<Deno.CommandOptions> = {},
+): Promise<{ child: Deno.ChildProcess; rest: () => Promise<string> }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", code, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+    ...extra,
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes("ready\n")) {
+    const { value, done } = await reader.read();
+    if (done) {
+      await child.status;
+      throw new Error(`child ended before it was ready: ${seen}`);
+    }
+    seen += value;
+  }
+  const rest = async () => {
+    let text = seen.slice(seen.indexOf("ready\n") + 6);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return text;
+      text += value;
+    }
+  };
+  return { child, rest };
+}
+
+/** Leaves a stale socket file at `path`: a child listens there and is SIGKILLed. */
+export async function crashedServer(path: string): Promise<void> {
+  const { child, rest } = await spawnReady(
+    `Deno.listen({ transport: "unix", path: Deno.args[0] }); console.log("ready"); setInterval(() => {}, 1000);`,
+    [path],
+  );
+  child.kill("SIGKILL");
+  await child.status;
+  await rest();
+}
+
+/** Runs `code` (an ES module body) with `deno eval` as uid/gid 65534; resolves with its stdout. */
+export async function runAsNobody(code: string, args: string[], cwd: string): Promise<string> {
+  const denoDir = `${cwd}/.deno-dir`;
+  await Deno.mkdir(denoDir, { recursive: true });
+  await Deno.chown(denoDir, 65534, 65534);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code, ...args],
+    cwd,
+    uid: 65534,
+    gid: 65534,
+    env: { DENO_DIR: denoDir, HOME: cwd, NO_COLOR: "1" },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  if (!output.success) {
+    throw new Error(`child failed: ${stdout}${new TextDecoder().decode(output.stderr)}`);
+  }
+  return stdout.trim();
+}
+
+/** Awaits `promise`, asserting it rejects with a NetError of `code` (and `field`). */
+export async function rejectsWith(
+  promise: Promise<unknown> | (() => Promise<unknown>),
+  code: string,
+  field?: string,
+): Promise<NetError> {
+  let error: unknown;
+  try {
+    await (typeof promise === "function" ? promise() : promise);
+  } catch (caught) {
+    error = caught;
+  }
+  if (!(error instanceof Error) || error.name !== "NetError") {
+    throw new Error(`expected a NetError ${code}, got ${error === undefined ? "success" : error}`);
+  }
+  const netError = error as NetError;
+  if (netError.code !== code) {
+    throw new Error(`expected code ${code}, got ${netError.code}: ${netError.message}`);
+  }
+  if (field !== undefined && netError.field !== field) {
+    throw new Error(`expected field ${field}, got ${netError.field}: ${netError.message}`);
+  }
+  return netError;
+}
+
+/** True when something exists at `path` (without following symlinks). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,59 @@
+import type { DeadlineOptions } from "../common/deadline.ts";
+import { expired, withDeadline } from "../common/deadline.ts";
+import { toNetError } from "../common/errors.ts";
+import { DEADLINE_RULES, validateOptions } from "../common/options.ts";
+import { toSocketPath } from "../common/unix_path.ts";
+import { UnixStream } from "./stream.ts";
+import { displayPath, unixAddr } from "./_util.ts";
+
+/** Options of {@linkcode connect}: only a deadline (Ward reserves the rest). */
+export type ConnectOptions = DeadlineOptions;
+
+/**
+ * Connects to the unix socket at `path` (a filesystem path, or on Linux an
+ * abstract name `"\0name"` / `"@name"`).
+ *
+ * @param path Where the server listens.
+ * @param options `timeout` and `signal` only; any other field is rejected.
+ * @returns The connected stream; its `remoteAddr.path` is `path`
+ *   (abstract names as `"\0name"`).
+ * @throws {NetError} `not_found` (no such path), `connection_refused`
+ *   (nothing listens there, or not a socket, or the backlog is full),
+ *   `access_denied` (socket or directory permissions, or a missing
+ *   `--allow-read`/`--allow-write`/`--allow-net`), `invalid_argument`,
+ *   `timeout`, `aborted`.
+ *
+ * @example
+ * ```ts
+ * import { connect, listen } from "@netkit/netkit/unix";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await using listener = await listen(`${dir}/app.sock`);
+ * await using client = await connect(`${dir}/app.sock`, { timeout: 1000 });
+ * await using server = await listener.accept();
+ * await client.writeAll("hi");
+ * console.log(await server.readExact(2)); // Uint8Array(2) [ 104, 105 ]
+ * await listener[Symbol.asyncDispose]();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function connect(path: string, options?: ConnectOptions): Promise<UnixStream> {
+  const socketPath = toSocketPath("connect", path);
+  const address = displayPath(socketPath);
+  if (options !== undefined) {
+    validateOptions<ConnectOptions>("connect", options, DEADLINE_RULES);
+    const early = expired(options, "connect", address);
+    if (early) throw early;
+  }
+  // A unix connect never blocks (connected, refused or backlog full at once),
+  // so a deadline only has to stop the waiting; a late conn is closed.
+  const attempt = Deno.connect({ transport: "unix", path: socketPath });
+  let conn: Deno.UnixConn;
+  try {
+    conn = await withDeadline(attempt, options, "connect", address);
+  } catch (error) {
+    attempt.then((late) => late.close(), () => {});
+    throw toNetError(error, "connect", address);
+  }
+  return new UnixStream(conn, { localAddr: conn.localAddr, remoteAddr: unixAddr(socketPath) });
+}

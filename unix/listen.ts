@@ -1,0 +1,227 @@
+import type { DeadlineOptions } from "../common/deadline.ts";
+import { AcceptPump } from "../common/listener.ts";
+import { validateOptions } from "../common/options.ts";
+import type { Schema } from "../common/options.ts";
+import { type Pollable, pollable } from "../common/readiness.ts";
+import { bindPath, UNIX_PATH_RULES } from "../common/unix_path.ts";
+import type { BoundPath, UnixPathOptions } from "../common/unix_path.ts";
+import { UnixStream } from "./stream.ts";
+import { displayPath, probeStream, unixAddr } from "./_util.ts";
+
+/** Options of {@linkcode listen}, with Ward's defaults. */
+export interface ListenOptions extends UnixPathOptions {
+  /**
+   * Pending-connection queue length: a positive integer (default 128).
+   * Validated, but Deno 2.9 always calls `listen(fd, 1024)` for unix
+   * sockets, so the kernel queue is 1024 whatever is given.
+   */
+  backlog?: number;
+}
+
+const LISTEN_RULES: Schema = {
+  backlog: { type: "integer", min: 1, max: 0x7fffffff },
+  ...UNIX_PATH_RULES,
+};
+
+/** Listeners still open, so their paths go when the program ends normally. */
+const open = new Set<UnixListener>();
+let unloadHooked = false;
+
+function hookUnload(): void {
+  if (unloadHooked) return;
+  unloadHooked = true;
+  globalThis.addEventListener("unload", () => {
+    for (const listener of [...open]) listener.close();
+  });
+}
+
+/**
+ * A unix socket listener (made by {@linkcode listen}). One accept is
+ * outstanding at a time, so an accept that times out loses no connection;
+ * closing rejects waiting accepts with `closed` and removes the path when
+ * `unlinkOnClose` holds and the path is still this listener's file.
+ *
+ * @example Accept in a loop
+ * ```ts
+ * import { connect, listen } from "@netkit/netkit/unix";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const listener = await listen(`${dir}/loop.sock`);
+ * const serving = (async () => {
+ *   for await (const stream of listener) {
+ *     await stream.writeAll("hello\n");
+ *     stream.close();
+ *   }
+ * })();
+ * const client = await connect(listener.path);
+ * console.log(await client.readLine()); // "hello"
+ * client.close();
+ * await listener[Symbol.asyncDispose]();
+ * await serving;
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class UnixListener implements AsyncIterable<UnixStream>, AsyncDisposable {
+  #bound: BoundPath<Deno.UnixListener>;
+  #pump: AcceptPump<Deno.UnixConn, UnixStream>;
+  #addr: Deno.UnixAddr;
+
+  /**
+   * Wraps a bound listener; user code calls {@linkcode listen} instead.
+   *
+   * @param bound The bound runtime listener and its path.
+   */
+  constructor(bound: BoundPath<Deno.UnixListener>) {
+    this.#bound = bound;
+    const addr = unixAddr(bound.path);
+    this.#addr = addr;
+    this.#pump = new AcceptPump(
+      bound.resource,
+      (conn) => new UnixStream(conn, { localAddr: addr, remoteAddr: conn.remoteAddr }),
+      displayPath(bound.path),
+    );
+    open.add(this);
+    hookUnload();
+  }
+
+  /** The path as given to `listen` (`"@name"` is reported as `"\0name"`). */
+  get path(): string {
+    return this.#bound.path;
+  }
+
+  /** The listening address: `{ transport: "unix", path }`. */
+  get addr(): Deno.UnixAddr {
+    return this.#addr;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#pump.closed;
+  }
+
+  /**
+   * Waits for the next connection.
+   *
+   * @param options `{ timeout, signal }`; a timed-out accept loses nothing.
+   * @returns The accepted stream (`localAddr.path` is the listener's path).
+   * @throws {NetError} `closed` (also for an accept pending at close),
+   *   `timeout`, `aborted`, `resource_exhausted` (out of fds; the listener
+   *   goes on).
+   *
+   * @example
+   * ```ts
+   * import { connect, listen, NetError } from "@netkit/netkit/unix";
+   *
+   * const dir = await Deno.makeTempDir();
+   * const listener = await listen(`${dir}/a.sock`);
+   * try {
+   *   await listener.accept({ timeout: 10 });
+   * } catch (error) {
+   *   console.log((error as NetError).code); // "timeout"
+   * }
+   * const client = await connect(listener.path);
+   * const server = await listener.accept(); // the client, not lost
+   * server.close();
+   * client.close();
+   * await listener[Symbol.asyncDispose]();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  accept(options?: DeadlineOptions): Promise<UnixStream> {
+    return this.#pump.accept(options);
+  }
+
+  /**
+   * Stops listening: waiting accepts reject `closed`; the path is removed
+   * if `unlinkOnClose` (default) and it is still the file this listener
+   * bound (another server may have replaced it). Use `await using` or
+   * `[Symbol.asyncDispose]()` to also wait until a pending accept let go.
+   *
+   * @returns `true` when this call closed it, `false` if already closed.
+   *
+   * @example
+   * ```ts
+   * import { listen } from "@netkit/netkit/unix";
+   *
+   * const dir = await Deno.makeTempDir();
+   * const listener = await listen(`${dir}/c.sock`);
+   * console.log(listener.close(), listener.close()); // true false
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  close(): boolean {
+    if (!this.#pump.close()) return false;
+    open.delete(this);
+    this.#bound.release();
+    return true;
+  }
+
+  /** Closes, then waits until a pending accept has settled (the path is then really free). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.#pump.settled();
+  }
+
+  /** Yields accepted streams until the listener closes. */
+  [Symbol.asyncIterator](): AsyncIterator<UnixStream> {
+    return this.#pump[Symbol.asyncIterator]();
+  }
+
+  /** Readiness for `scheduler.select`: readable when a connection waits. */
+  [pollable](): Pollable {
+    return this.#pump.pollable();
+  }
+}
+
+/**
+ * Listens on a unix socket path and manages the path's whole life: parent
+ * directories (`mkdir`), a stale path left by a crashed server (`unlink`:
+ * probed by connecting; refused or missing → removed; a live server or a
+ * file that is not a socket → `address_in_use`), permissions applied
+ * before the path exists (`mode`), `owner`/`group`, and removal on close
+ * (`unlinkOnClose`, only of this listener's own file).
+ *
+ * @param path A filesystem path (relative ones resolve against the cwd and
+ *   are reported as given), or on Linux an abstract name `"\0name"`/`"@name"`
+ *   (no file; `mode`/`owner`/`group` are then rejected).
+ * @param options `backlog` (positive integer, default 128; Deno always uses
+ *   1024 for unix sockets), `mode`, `owner`, `group`, `unlink` (default
+ *   true), `unlinkOnClose` (default true), `mkdir` (default false).
+ * @returns The listener.
+ * @throws {NetError} `invalid_argument` naming the field; `address_in_use`;
+ *   `access_denied` (permissions, `chown` refused — nothing is left behind
+ *   — or a missing `--allow-*` flag); `not_found` (missing parent without
+ *   `mkdir`); `not_supported` (abstract names off Linux).
+ *
+ * @example Ward's options
+ * ```ts
+ * import { connect, listen } from "@netkit/netkit/unix";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const listener = await listen(`${dir}/run/app.sock`, {
+ *   backlog: 8,
+ *   mode: 0o660,
+ *   mkdir: true,
+ *   unlinkOnClose: true,
+ * });
+ * console.log(((await Deno.stat(listener.path)).mode! & 0o777).toString(8)); // "660"
+ * const client = await connect(listener.path);
+ * const server = await listener.accept();
+ * client.close();
+ * server.close();
+ * listener.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function listen(path: string, options?: ListenOptions): Promise<UnixListener> {
+  const checked = validateOptions<ListenOptions>("listen", options, LISTEN_RULES);
+  const bound = await bindPath(
+    "listen",
+    path,
+    checked,
+    (bindTo) => Deno.listen({ transport: "unix", path: bindTo }),
+    probeStream,
+    (listener) => listener.close(),
+  );
+  return new UnixListener(bound);
+}
