@@ -10,7 +10,7 @@ import { type DeadlineOptions, withDeadline } from "./deadline.ts";
 /** A FIFO mutual-exclusion lock. */
 export class Lock {
   #held = false;
-  #waiters: { grant: () => void; abandoned: boolean }[] = [];
+  #waiters: { grant: () => void; abandoned: boolean }[] | undefined;
 
   /** True while someone holds the lock. */
   get held(): boolean {
@@ -34,7 +34,7 @@ export class Lock {
     const granted = new Promise<void>((resolve) => {
       waiter.grant = resolve;
     });
-    this.#waiters.push(waiter);
+    (this.#waiters ??= []).push(waiter);
     return withDeadline(granted, options, op, address).catch((error) => {
       waiter.abandoned = true;
       // The grant may have come in the same turn as the deadline.
@@ -45,7 +45,7 @@ export class Lock {
 
   /** Hands the lock to the next live waiter, or frees it. */
   release(): void {
-    while (this.#waiters.length > 0) {
+    while (this.#waiters !== undefined && this.#waiters.length > 0) {
       const next = this.#waiters.shift()!;
       if (next.abandoned) continue;
       next.grant();

@@ -92,6 +92,12 @@ function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from: number, to
  * Framing (`readExact`, `readLine`) is served from that buffer without a
  * round trip to the runtime when the bytes are already there.
  *
+ * The bytes the read calls return are views into that buffer, not copies:
+ * netkit never writes to them again, but their `byteOffset` may be non-zero
+ * and their `buffer` larger than them (as with Node's pooled Buffers), so
+ * use `new DataView(b.buffer, b.byteOffset, b.byteLength)`, and do not
+ * transfer (detach) `b.buffer`.
+ *
  * @example Echo over a TCP connection
  * ```ts
  * import { connect, listen } from "@netkit/netkit/tcp";
@@ -107,9 +113,11 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   #transport: StreamTransport;
   #localAddr: Deno.Addr | null;
   #remoteAddr: Deno.Addr | null;
-  #label: string | undefined;
+  #labelText: string | undefined | null;
   #buffer: Uint8Array = EMPTY;
   #start = 0;
+  /** True once bytes of `#buffer` were handed out as views. */
+  #shared = false;
   #end = 0;
   #pump: Promise<void> | null = null;
   #eof = false;
@@ -134,8 +142,15 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     const conn = transport as Partial<Deno.Conn>;
     this.#localAddr = init.localAddr !== undefined ? init.localAddr : (conn.localAddr ?? null);
     this.#remoteAddr = init.remoteAddr !== undefined ? init.remoteAddr : (conn.remoteAddr ?? null);
-    this.#label = init.label ?? describeAddress(this.#remoteAddr) ??
-      describeAddress(this.#localAddr);
+    this.#labelText = init.label ?? null;
+  }
+
+  /** How errors name this stream: its label, else the peer's or own address (computed once, lazily). */
+  get #label(): string | undefined {
+    if (this.#labelText === null) {
+      this.#labelText = describeAddress(this.#remoteAddr) ?? describeAddress(this.#localAddr);
+    }
+    return this.#labelText;
   }
 
   /** The local address (a unix stream's is its path, or `null` when unbound). */
@@ -174,28 +189,39 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     return failure;
   }
 
-  /** Makes room for `need` more bytes after the buffered ones. */
+  /**
+   * Makes room for `need` more bytes after the buffered ones. Bytes already
+   * handed out are views into the buffer (no copy per read), so once any
+   * were, the buffer is never written below `#end` again: a fresh one takes
+   * over instead of compacting.
+   */
   #reserve(need: number): void {
     const used = this.#end - this.#start;
-    if (used === 0) this.#start = this.#end = 0;
+    if (used === 0 && !this.#shared) this.#start = this.#end = 0;
     if (this.#buffer.length - this.#end >= need) return;
     const size = Math.max(BUFFER_SIZE, used + need);
-    if (size <= this.#buffer.length) {
+    if (size <= this.#buffer.length && !this.#shared) {
       this.#buffer.copyWithin(0, this.#start, this.#end);
     } else {
-      const grown = new Uint8Array(2 ** Math.ceil(Math.log2(size)));
-      grown.set(this.#buffer.subarray(this.#start, this.#end));
-      this.#buffer = grown;
+      const fresh = new Uint8Array(2 ** Math.ceil(Math.log2(size)));
+      fresh.set(this.#buffer.subarray(this.#start, this.#end));
+      this.#buffer = fresh;
+      this.#shared = false;
     }
     this.#start = 0;
     this.#end = used;
   }
 
-  #pumped = (n: number | null): void => {
+  #onPumped: ((n: number | null) => void) | undefined;
+  #onPumpFailed: ((error: unknown) => void) | undefined;
+  #onWriteSettled: (() => void) | undefined;
+
+  #pumped(n: number | null): void {
     this.#pump = null;
     if (n === null) this.#eof = true;
     else this.#end += n;
-  };
+    if (this.#readShut) this.#start = this.#end; // shut for reading: discard
+  }
 
   #pumpFailed = (error: unknown): void => {
     this.#pump = null;
@@ -208,7 +234,10 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     if (this.#pump === null) {
       this.#reserve(Math.max(need, MIN_SPACE));
       this.#pump = this.#transport.read(this.#buffer.subarray(this.#end))
-        .then(this.#pumped, this.#pumpFailed);
+        .then(
+          this.#onPumped ??= (n) => this.#pumped(n),
+          this.#onPumpFailed ??= (error) => this.#pumpFailed(error),
+        );
     }
     return this.#pump;
   }
@@ -237,9 +266,11 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     return this.#eof || this.#readShut;
   }
 
+  /** Hands out the next `n` buffered bytes as a view (never written again). */
   #take(n: number): Uint8Array {
-    const out = this.#buffer.slice(this.#start, this.#start + n);
+    const out = this.#buffer.subarray(this.#start, this.#start + n);
     this.#start += n;
+    this.#shared = true;
     return out;
   }
 
@@ -361,7 +392,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * const [a, b] = await socketpair();
    * await a.writeAll(new Uint8Array([0, 0, 0, 2, 7, 9]));
    * const head = await b.readExact(4);
-   * const length = new DataView(head.buffer).getUint32(0);
+   * const length = new DataView(head.buffer, head.byteOffset, 4).getUint32(0);
    * console.log(await b.readExact(length)); // Uint8Array(2) [ 7, 9 ]
    * a.close();
    * b.close();
@@ -588,7 +619,10 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     }
   }
 
-  #releaseWrite = (): void => this.#writeLock.release();
+  /** Releases the write lock when a write the caller stopped waiting for ends. */
+  get #releaseWrite(): () => void {
+    return this.#onWriteSettled ??= () => this.#writeLock.release();
+  }
 
   /**
    * Writes every byte (Ward's `write_all`, sock's `send`).
@@ -672,7 +706,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     if (this.#closed) throw closedError("shutdown", this.#label);
     if (how !== "w") {
       this.#readShut = true;
-      this.#start = this.#end = 0;
+      this.#start = this.#end;
     }
     if (how !== "r" && !this.#writeShut) {
       if (!this.#writeLock.tryAcquire()) await this.#writeLock.acquire(undefined, "shutdown");

@@ -1,11 +1,20 @@
 /**
- * The `udp` module of netkit (being built; see the README).
+ * UDP and unix datagram sockets for Deno with the semantics of sock, XPIO
+ * and lsocket: `bind`, `connect` as a receive filter, `send`/`sendTo`,
+ * `receive` with deadlines that lose nothing and datagrams in arrival order,
+ * multicast groups with TTL and loopback, and unix datagram sockets with the
+ * path's life cycle handled. Needs `--unstable-net` (`Deno.listenDatagram`).
  *
- * @example
+ * @example Echo one datagram on loopback
  * ```ts
- * import { NetError } from "@netkit/netkit/udp";
+ * import { bind, connect } from "@netkit/netkit/udp";
  *
- * console.log(new NetError("closed", "example", { op: "demo" }).code); // "closed"
+ * await using server = await bind({ hostname: "127.0.0.1", port: 0 });
+ * await using client = await connect("127.0.0.1", server.addr.port);
+ * await client.send("hello");
+ * const { data, hostname, port } = await server.receive({ timeout: 1000 });
+ * await server.sendTo(data, hostname, port);
+ * console.log(new TextDecoder().decode((await client.receive({ timeout: 1000 })).data)); // "hello"
  * ```
  *
  * @module
@@ -13,3 +22,16 @@
 
 export { NetError } from "../common/errors.ts";
 export type { ErrorCode } from "../common/errors.ts";
+export type { DeadlineOptions } from "../common/deadline.ts";
+export { bind } from "./bind.ts";
+export type { BindOptions } from "./bind.ts";
+export { connect } from "./connect.ts";
+export type { ConnectOptions } from "./connect.ts";
+export { UdpSocket } from "./socket.ts";
+export type { UdpDatagram, UdpSocketInit } from "./socket.ts";
+export { MulticastMembership } from "./multicast.ts";
+export { bindUnix, UnixDatagramSocket } from "./unix.ts";
+export type { BindUnixOptions, UnixDatagram } from "./unix.ts";
+export type { UnixPathOptions } from "../common/unix_path.ts";
+export { pollable } from "../common/readiness.ts";
+export type { Pollable } from "../common/readiness.ts";

@@ -1,0 +1,588 @@
+/**
+ * The UDP socket: send, send to, receive with deadlines that lose nothing,
+ * userland "connected" filtering and multicast.
+ *
+ * @module
+ */
+
+import { isIP } from "node:net";
+import { describeAddress } from "../common/address.ts";
+import { type DeadlineOptions, withDeadline } from "../common/deadline.ts";
+import { closedError, NetError, toNetError } from "../common/errors.ts";
+import {
+  DEADLINE_RULES,
+  invalidArgument,
+  validateArgument,
+  validateOptions,
+} from "../common/options.ts";
+import { type Pollable, pollable } from "../common/readiness.ts";
+import {
+  type Destination,
+  destination,
+  type Family,
+  familyOf,
+  isMulticast,
+  resolveFor,
+} from "./_address.ts";
+import { DatagramPump, toBytes } from "./_pump.ts";
+import { MulticastMembership } from "./multicast.ts";
+
+/** One received UDP datagram. */
+export interface UdpDatagram {
+  /** The payload (zero-length for an empty datagram); the caller owns it. */
+  data: Uint8Array;
+  /** The sender's IP; an IPv4 sender of a dual-stack socket in IPv4 form. */
+  hostname: string;
+  /** The sender's port. */
+  port: number;
+  /**
+   * True when the datagram was longer than the socket's `bufferSize` and
+   * `data` holds only its first `bufferSize` bytes (the rest is lost).
+   */
+  truncated: boolean;
+}
+
+/** How {@linkcode UdpSocket} is made (by `bind`/`connect`, not by user code). */
+export interface UdpSocketInit {
+  /** The receive buffer size: the longest datagram received whole. */
+  bufferSize: number;
+}
+
+interface Peer {
+  hostname: string;
+  port: number;
+  dest: Destination;
+  filter: boolean;
+}
+
+/** All-hosts groups every host is in already: joined and left only to reach Deno's option setters. */
+const ALL_HOSTS_V4 = "224.0.0.1";
+const ALL_NODES_V6 = "ff02::1";
+const LOOPBACK_INDEX = 1;
+
+/**
+ * A UDP socket (made by {@linkcode bind} or {@linkcode connect}).
+ *
+ * One receive is outstanding at a time, into an internal buffer: a
+ * `receive()` that times out loses no datagram (the next call gets it), and
+ * datagrams come out in arrival order. A "connected" socket (sock's UDP
+ * `connect`) sends to its peer by default and drops datagrams from anyone
+ * else; Deno has no `connect(2)` for UDP, so the filter is netkit's.
+ *
+ * @example Send and receive on loopback
+ * ```ts
+ * import { bind } from "@netkit/netkit/udp";
+ *
+ * await using server = await bind({ hostname: "127.0.0.1", port: 0 });
+ * await using client = await bind({ hostname: "127.0.0.1", port: 0 });
+ * await client.sendTo("ping", "127.0.0.1", server.addr.port);
+ * const { data, port } = await server.receive({ timeout: 1000 });
+ * await server.sendTo(data, "127.0.0.1", port);
+ * console.log(new TextDecoder().decode((await client.receive()).data)); // "ping"
+ * ```
+ */
+export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
+  #conn: Deno.DatagramConn;
+  #addr: Deno.NetAddr;
+  #family: Family;
+  #label: string | undefined;
+  #pump: DatagramPump<UdpDatagram>;
+  #peer: Peer | null = null;
+  #lastHost: string | undefined;
+  #lastPort = -1;
+  #lastDest: Destination | undefined;
+  #memberships: MulticastMembership[] = [];
+  #v4Options: Deno.MulticastV4Membership | null = null;
+  #v6Options: Deno.MulticastV6Membership | null = null;
+
+  /**
+   * Wraps a bound `Deno.DatagramConn`. Use {@linkcode bind} or
+   * {@linkcode connect}; user code rarely calls this.
+   *
+   * @param conn A socket from `Deno.listenDatagram({ transport: "udp" })`.
+   * @param init The receive buffer size.
+   */
+  constructor(conn: Deno.DatagramConn, init: UdpSocketInit) {
+    this.#conn = conn;
+    this.#addr = conn.addr as Deno.NetAddr;
+    this.#family = familyOf(this.#addr.hostname);
+    this.#label = describeAddress(this.#addr);
+    const dual = this.#family === "dual";
+    this.#pump = new DatagramPump<UdpDatagram>(
+      conn,
+      init.bufferSize,
+      (data, from, truncated) => {
+        let hostname = (from as Deno.NetAddr).hostname;
+        if (dual && hostname.startsWith("::ffff:") && hostname.includes(".")) {
+          hostname = hostname.slice(7);
+        }
+        return { data, hostname, port: (from as Deno.NetAddr).port, truncated };
+      },
+      (datagram) => {
+        const peer = this.#peer;
+        return peer === null || !peer.filter ||
+          (datagram.port === peer.port && datagram.hostname === peer.hostname);
+      },
+      this.#label,
+    );
+  }
+
+  /** The local address (`port` is the one the kernel picked for port 0). */
+  get addr(): Deno.NetAddr {
+    return this.#addr;
+  }
+
+  /** The peer of a connected socket, or `null`. */
+  get remoteAddr(): Deno.NetAddr | null {
+    return this.#peer === null ? null : { ...this.#peer.dest.addr };
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#pump.closed;
+  }
+
+  /** The multicast groups this socket has joined and not left. */
+  get memberships(): readonly MulticastMembership[] {
+    return this.#memberships.filter((membership) => !membership.left);
+  }
+
+  #checkOpen(op: string): void {
+    if (this.#pump.closed) throw closedError(op, this.#label);
+  }
+
+  /**
+   * Makes this a connected socket: `send` goes to `host:port`, and only
+   * datagrams from there are received (others are dropped). Calling it
+   * again re-targets; {@linkcode UdpSocket.disconnect} undoes it. A host
+   * name is resolved once, here. For a multicast group nothing is filtered
+   * (no datagram ever comes from a group address).
+   *
+   * @param host The peer's IP or host name (`"::ffff:a.b.c.d"` equals `"a.b.c.d"`).
+   * @param port The peer's port, 1..65535.
+   * @param options `{ timeout, signal }` for the name resolution.
+   * @throws {NetError} `invalid_argument` (bad host/port, or a family this
+   *   socket cannot reach), `name_not_resolved`, `closed`, `timeout`, `aborted`.
+   *
+   * @example Only the peer gets through
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * await using a = await bind({ hostname: "127.0.0.1", port: 0 });
+   * await using b = await bind({ hostname: "127.0.0.1", port: 0 });
+   * await a.connect("127.0.0.1", b.addr.port);
+   * await a.send("hi");
+   * console.log((await b.receive()).port === a.addr.port); // true
+   * ```
+   */
+  async connect(host: string, port: number, options?: DeadlineOptions): Promise<void> {
+    if (options !== undefined) validateOptions("connect", options, DEADLINE_RULES);
+    this.#checkOpen("connect");
+    const dest = await this.#destination("connect", host, port, options);
+    this.#checkOpen("connect");
+    const hostname = dest.addr.hostname;
+    this.#peer = { hostname, port, dest, filter: !isMulticast(hostname) };
+    this.#pump.refilter();
+  }
+
+  /**
+   * Returns to unconnected mode: datagrams from anyone are received again and
+   * `send` needs a destination (`sendTo`).
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@netkit/netkit/udp";
+   *
+   * await using socket = await connect("127.0.0.1", 9);
+   * socket.disconnect();
+   * console.log(socket.remoteAddr); // null
+   * ```
+   */
+  disconnect(): void {
+    this.#peer = null;
+  }
+
+  /** Checks a destination and resolves a host name (no lookup for IP literals). */
+  async #destination(
+    op: string,
+    host: string,
+    port: number,
+    options?: DeadlineOptions,
+  ): Promise<Destination> {
+    if (typeof host !== "string" || host === "") {
+      throw invalidArgument(op, "host", "an IP address or a host name", host);
+    }
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw invalidArgument(op, "port", "an integer from 1 to 65535", port);
+    }
+    const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+    const ip = isIP(bare) !== 0
+      ? bare
+      : await withDeadline(resolveFor(op, this.#family, bare, "host"), options, op, host);
+    return destination(op, this.#family, ip, port, "host", this.#label);
+  }
+
+  async #sendTo(
+    op: string,
+    bytes: Uint8Array,
+    dest: Destination,
+    options: DeadlineOptions | undefined,
+  ): Promise<number> {
+    if (bytes.length > dest.max) {
+      throw new NetError(
+        "invalid_argument",
+        `a datagram to ${dest.addr.hostname} carries at most ${dest.max} bytes (got ${bytes.length})`,
+        { op, address: describeAddress(dest.addr), field: "data" },
+      );
+    }
+    const sending = this.#conn.send(bytes, dest.addr);
+    try {
+      return await (options === undefined
+        ? sending
+        : withDeadline(sending, options, op, describeAddress(dest.addr)));
+    } catch (error) {
+      if (this.#pump.closed) throw closedError(op, this.#label);
+      throw toNetError(error, op, describeAddress(dest.addr));
+    }
+  }
+
+  /**
+   * Sends one datagram to the connected peer.
+   *
+   * @param data Bytes, or a string (UTF-8 encoded); may be empty.
+   * @param options `{ timeout, signal }`; a send that times out may still go out.
+   * @returns How many bytes were sent.
+   * @throws {NetError} `invalid_argument` when not connected (use `sendTo`)
+   *   or when `data` is longer than 65507 bytes (IPv4) / 65527 (IPv6);
+   *   `closed`, `timeout`, `aborted`.
+   *
+   * @example
+   * ```ts
+   * import { bind, connect } from "@netkit/netkit/udp";
+   *
+   * await using server = await bind({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await connect("127.0.0.1", server.addr.port);
+   * console.log(await client.send("hello")); // 5
+   * ```
+   */
+  async send(data: Uint8Array | string, options?: DeadlineOptions): Promise<number> {
+    const bytes = toBytes("send", data);
+    if (options !== undefined) validateOptions("send", options, DEADLINE_RULES);
+    this.#checkOpen("send");
+    if (this.#peer === null) {
+      throw new NetError(
+        "invalid_argument",
+        "the socket is not connected: use sendTo(data, host, port), or connect(host, port) first",
+        { op: "send", address: this.#label },
+      );
+    }
+    return await this.#sendTo("send", bytes, this.#peer.dest, options);
+  }
+
+  /**
+   * Sends one datagram to `host:port`, connected or not (sock's `sendto`).
+   *
+   * @param data Bytes, or a string (UTF-8 encoded); may be empty.
+   * @param host An IP address or a host name (resolved on each call).
+   * @param port The destination port, 1..65535.
+   * @param options `{ timeout, signal }`; a send that times out may still go out.
+   * @returns How many bytes were sent.
+   * @throws {NetError} `invalid_argument` for a bad host or port, a family
+   *   this socket cannot reach (IPv6 from an IPv4 socket) or a payload over
+   *   65507 bytes (IPv4) / 65527 (IPv6); `name_not_resolved`, `closed`,
+   *   `timeout`, `aborted`.
+   *
+   * @example
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * await using a = await bind("127.0.0.1:0");
+   * await using b = await bind("127.0.0.1:0");
+   * await a.sendTo(new Uint8Array([1, 2, 3]), "127.0.0.1", b.addr.port);
+   * console.log((await b.receive()).data); // Uint8Array(3) [ 1, 2, 3 ]
+   * ```
+   */
+  async sendTo(
+    data: Uint8Array | string,
+    host: string,
+    port: number,
+    options?: DeadlineOptions,
+  ): Promise<number> {
+    const bytes = toBytes("sendTo", data);
+    if (options !== undefined) validateOptions("sendTo", options, DEADLINE_RULES);
+    this.#checkOpen("sendTo");
+    let dest: Destination;
+    if (host === this.#lastHost && port === this.#lastPort) {
+      dest = this.#lastDest!;
+    } else {
+      dest = await this.#destination("sendTo", host, port, options);
+      if (isIP(host) !== 0) {
+        // Literals are remembered: a reply loop skips the checks.
+        this.#lastHost = host;
+        this.#lastPort = port;
+        this.#lastDest = dest;
+      }
+    }
+    return await this.#sendTo("sendTo", bytes, dest, options);
+  }
+
+  /**
+   * Receives the next datagram (sock's `recvnext`, lsocket's `recvfrom`),
+   * in arrival order. A connected socket only receives from its peer.
+   *
+   * @param options `{ timeout, signal }`; a timed-out receive loses nothing.
+   * @returns `{ data, hostname, port, truncated }`.
+   * @throws {NetError} `closed` (also when the socket closes while waiting),
+   *   `timeout`, `aborted`.
+   *
+   * @example A receive that times out loses nothing
+   * ```ts
+   * import { bind, NetError } from "@netkit/netkit/udp";
+   *
+   * await using socket = await bind({ hostname: "127.0.0.1", port: 0 });
+   * try {
+   *   await socket.receive({ timeout: 10 });
+   * } catch (error) {
+   *   console.log((error as NetError).code); // "timeout"
+   * }
+   * await socket.sendTo("late", "127.0.0.1", socket.addr.port);
+   * console.log((await socket.receive()).data.length); // 4
+   * ```
+   */
+  receive(options?: DeadlineOptions): Promise<UdpDatagram> {
+    return this.#pump.receive(options, "receive");
+  }
+
+  /**
+   * Joins a multicast group (lsocket's `"mcast"` server side). Receiving the
+   * group's datagrams also needs the socket bound to the group's port (bind
+   * `"0.0.0.0"` or the group address).
+   *
+   * @param group An IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) group address.
+   * @param iface For an IPv4 group, the interface's IPv4 address (e.g.
+   *   `"127.0.0.1"`); for an IPv6 group, its index. Left out, the kernel picks
+   *   (usually not loopback).
+   * @returns The membership; `leave()` it, or close the socket.
+   * @throws {NetError} `invalid_argument` (not a group, wrong family, bad
+   *   interface), `address_not_available` (no such interface), `closed`.
+   *
+   * @example Receive a group's datagrams on the loopback interface
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * await using receiver = await bind({ hostname: "0.0.0.0", port: 0 });
+   * await receiver.joinMulticast("239.255.10.3", "127.0.0.1");
+   * await using sender = await bind({ hostname: "127.0.0.1", port: 0 });
+   * await sender.sendTo("to all", "239.255.10.3", receiver.addr.port);
+   * console.log((await receiver.receive({ timeout: 1000 })).data.length); // 6
+   * ```
+   */
+  async joinMulticast(group: string, iface?: string | number): Promise<MulticastMembership> {
+    const op = "joinMulticast";
+    this.#checkOpen(op);
+    if (typeof group !== "string" || !isMulticast(group)) {
+      throw invalidArgument(op, "group", "an IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) group", group);
+    }
+    const v4 = isIP(group) === 4;
+    if (v4 ? this.#family === "v6" : this.#family === "v4") {
+      throw new NetError(
+        "invalid_argument",
+        `an ${v4 ? "IPv6" : "IPv4"} socket cannot join the ${v4 ? "IPv4" : "IPv6"} group ${group}`,
+        { op, address: this.#label, field: "group" },
+      );
+    }
+    let membership: Deno.MulticastV4Membership | Deno.MulticastV6Membership;
+    let chosen: string | number;
+    try {
+      if (v4) {
+        if (iface !== undefined && (typeof iface !== "string" || isIP(iface) !== 4)) {
+          throw invalidArgument(op, "iface", "the interface's IPv4 address", iface);
+        }
+        chosen = iface ?? "0.0.0.0";
+        const joined = await this.#conn.joinMulticastV4(group, chosen);
+        this.#v4Options ??= joined;
+        membership = joined;
+      } else {
+        if (iface !== undefined) {
+          validateArgument(op, "iface", iface, { type: "integer", min: 0, max: 0xffffffff });
+        }
+        chosen = iface ?? 0;
+        const joined = await this.#conn.joinMulticastV6(group, chosen as number);
+        this.#v6Options ??= joined;
+        membership = joined;
+      }
+    } catch (error) {
+      if (this.#pump.closed) throw closedError(op, this.#label);
+      throw toNetError(error, op, this.#label);
+    }
+    const result = new MulticastMembership(
+      group,
+      chosen,
+      () => membership.leave(),
+      () => this.#pump.closed,
+      this.#label,
+    );
+    this.#memberships.push(result);
+    return result;
+  }
+
+  /**
+   * Deno sets the multicast options only through a membership's setters,
+   * which act on the whole socket and keep working after `leave()`. A socket
+   * that joined nothing gets them by joining and at once leaving the
+   * all-hosts group (224.0.0.1 / ff02::1) on loopback: every host is in it
+   * already, so nothing changes on the wire or in what the socket receives.
+   */
+  async #setters(op: string, v4: boolean): Promise<
+    Deno.MulticastV4Membership | Deno.MulticastV6Membership
+  > {
+    const existing = v4 ? this.#v4Options : this.#v6Options;
+    if (existing !== null) return existing;
+    try {
+      if (v4) {
+        const joined = await this.#conn.joinMulticastV4(ALL_HOSTS_V4, "127.0.0.1");
+        await joined.leave();
+        return this.#v4Options ??= joined;
+      }
+      const joined = await this.#conn.joinMulticastV6(ALL_NODES_V6, LOOPBACK_INDEX);
+      await joined.leave();
+      return this.#v6Options ??= joined;
+    } catch (error) {
+      if (this.#pump.closed) throw closedError(op, this.#label);
+      throw new NetError(
+        "not_supported",
+        `Deno sets multicast options only through a group membership, and none could be made: ${
+          (error as Error).message
+        }`,
+        { op, address: this.#label, cause: error },
+      );
+    }
+  }
+
+  /**
+   * Sets the TTL (hop limit) of the multicast datagrams this socket sends
+   * (`IP_MULTICAST_TTL`, default 1: the local network only).
+   *
+   * @param ttl 0..255 (0: this host only).
+   * @throws {NetError} `not_supported` on an IPv6-only socket (Deno has no
+   *   `IPV6_MULTICAST_HOPS` setter; a dual-stack `"::"` socket sets the IPv4
+   *   TTL); `invalid_argument`, `closed`.
+   *
+   * @example
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * await using sender = await bind({ hostname: "127.0.0.1", port: 0 });
+   * await sender.setMulticastTTL(4);
+   * ```
+   */
+  async setMulticastTTL(ttl: number): Promise<void> {
+    const op = "setMulticastTTL";
+    validateArgument(op, "ttl", ttl, { type: "integer", min: 0, max: 255 });
+    this.#checkOpen(op);
+    if (this.#family === "v6") {
+      throw new NetError(
+        "not_supported",
+        "Deno cannot set the IPv6 multicast hop limit (its IPv6 membership has no setTTL); " +
+          "the kernel default (1) applies",
+        { op, address: this.#label },
+      );
+    }
+    const setters = await this.#setters(op, true) as Deno.MulticastV4Membership;
+    try {
+      await setters.setTTL(ttl);
+    } catch (error) {
+      throw this.#pump.closed ? closedError(op, this.#label) : toNetError(error, op, this.#label);
+    }
+  }
+
+  /**
+   * Sets whether the multicast datagrams this socket sends are also
+   * delivered to group members on this host (`IP_MULTICAST_LOOP`; netkit's
+   * default is the OS default, true). A dual-stack socket sets it for IPv4
+   * and IPv6. Datagrams sent out the loopback interface itself reach local
+   * members whatever this says: the interface loops everything it sends.
+   *
+   * @param on True to loop back.
+   * @throws {NetError} `invalid_argument`, `closed`, `not_supported` when
+   *   Deno could not make the membership its setter needs.
+   *
+   * @example
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * await using sender = await bind({ hostname: "127.0.0.1", port: 0 });
+   * await sender.setMulticastLoopback(false);
+   * ```
+   */
+  async setMulticastLoopback(on: boolean): Promise<void> {
+    const op = "setMulticastLoopback";
+    validateArgument(op, "on", on, { type: "boolean" });
+    this.#checkOpen(op);
+    const families = this.#family === "dual" ? [true, false] : [this.#family === "v4"];
+    for (const v4 of families) {
+      const setters = await this.#setters(op, v4);
+      try {
+        await setters.setLoopback(on);
+      } catch (error) {
+        throw this.#pump.closed ? closedError(op, this.#label) : toNetError(error, op, this.#label);
+      }
+    }
+  }
+
+  /**
+   * Closes the socket. A waiting `receive` rejects `closed`; memberships end.
+   * Closing twice is harmless.
+   *
+   * @example
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * const socket = await bind({ hostname: "127.0.0.1", port: 0 });
+   * const waiting = socket.receive().catch((error) => error.code);
+   * socket.close();
+   * socket.close();
+   * console.log(await waiting); // "closed"
+   * ```
+   */
+  close(): void {
+    this.#pump.close();
+  }
+
+  /** Closes the socket and waits until the runtime released its port. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.#pump.settled();
+  }
+
+  /**
+   * Yields received datagrams until the socket closes.
+   *
+   * @example
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * await using socket = await bind({ hostname: "127.0.0.1", port: 0 });
+   * await socket.sendTo("one", "127.0.0.1", socket.addr.port);
+   * for await (const { data } of socket) {
+   *   console.log(data.length); // 3
+   *   break;
+   * }
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<UdpDatagram> {
+    for (;;) {
+      try {
+        yield await this.receive();
+      } catch (error) {
+        if (this.#pump.closed) return;
+        throw error;
+      }
+    }
+  }
+
+  /** Readiness for `scheduler.select`: readable when a datagram is buffered. */
+  [pollable](): Pollable {
+    return this.#pump.pollable();
+  }
+}

@@ -1,0 +1,332 @@
+/**
+ * Unix datagram sockets (lsocket's `bind("udp", path)`), with the path's
+ * life cycle of `unix.listen`.
+ *
+ * @module
+ */
+
+import { type DeadlineOptions, withDeadline } from "../common/deadline.ts";
+import { closedError, toNetError } from "../common/errors.ts";
+import { Lock } from "../common/lock.ts";
+import { DEADLINE_RULES, validateOptions } from "../common/options.ts";
+import type { Schema } from "../common/options.ts";
+import { type Pollable, pollable } from "../common/readiness.ts";
+import {
+  bindPath,
+  type BoundPath,
+  toSocketPath,
+  UNIX_PATH_RULES,
+  type UnixPathOptions,
+} from "../common/unix_path.ts";
+import { DatagramPump, DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE, toBytes } from "./_pump.ts";
+import { requireDatagrams } from "./bind.ts";
+
+/** Options of {@linkcode bindUnix}: the path's life cycle and the receive buffer. */
+export interface BindUnixOptions extends UnixPathOptions {
+  /**
+   * The longest datagram received whole, in bytes (default 65536). Unix
+   * datagrams may be longer (up to the socket's send buffer, about 208 KiB);
+   * a longer one is cut to this size and received with `truncated: true`.
+   */
+  bufferSize?: number;
+}
+
+/** One received unix datagram. */
+export interface UnixDatagram {
+  /** The payload (zero-length for an empty datagram); the caller owns it. */
+  data: Uint8Array;
+  /** The sender's path (`"\0name"` for an abstract one), or `null` for an unbound sender. */
+  path: string | null;
+  /** True when the datagram was longer than `bufferSize` and was cut. */
+  truncated: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
+
+const BIND_UNIX_RULES: Schema = {
+  ...UNIX_PATH_RULES,
+  bufferSize: { type: "integer", min: 1, max: MAX_BUFFER_SIZE },
+};
+
+function display(path: string | null): string | undefined {
+  if (path === null) return undefined;
+  return path[0] === "\0" ? "@" + path.slice(1) : path;
+}
+
+/**
+ * Tells a live socket at `path` from a stale file: a stream connect is
+ * refused by a stale path, and answered "wrong type" by a live datagram
+ * socket (accepted by a stream server). Nothing is sent to a live socket.
+ */
+async function probeDatagram(path: string): Promise<"alive" | "stale"> {
+  let conn: Deno.UnixConn;
+  try {
+    conn = await Deno.connect({ transport: "unix", path });
+  } catch (error) {
+    if (error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.NotFound) {
+      return "stale";
+    }
+    if (/\(os error 91\)/.test((error as Error).message)) return "alive";
+    throw error;
+  }
+  conn.close();
+  return "alive";
+}
+
+/**
+ * A unix datagram socket (made by {@linkcode bindUnix}). Like `UdpSocket`:
+ * one receive outstanding, so a timed-out receive loses nothing and
+ * datagrams come in arrival order; closing rejects a waiting receive with
+ * `closed` and removes the path (when `unlinkOnClose` and it is still this
+ * socket's file — Deno itself never unlinks datagram paths).
+ *
+ * @example
+ * ```ts
+ * import { bindUnix } from "@netkit/netkit/udp";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const server = await bindUnix(`${dir}/server.sock`);
+ * const client = await bindUnix(`${dir}/client.sock`);
+ * await client.sendTo("ping", server.path);
+ * const { data, path } = await server.receive({ timeout: 1000 });
+ * await server.sendTo(data, path!);
+ * console.log(new TextDecoder().decode((await client.receive()).data)); // "ping"
+ * await client[Symbol.asyncDispose]();
+ * await server[Symbol.asyncDispose]();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class UnixDatagramSocket implements AsyncIterable<UnixDatagram>, AsyncDisposable {
+  #bound: BoundPath<Deno.DatagramConn>;
+  #pump: DatagramPump<UnixDatagram>;
+  #label: string | undefined;
+  #sendLock = new Lock();
+  #waker: Deno.DatagramConn | null = null;
+  #wakeName = `\0netkit-wake-${crypto.randomUUID()}`;
+
+  /**
+   * Made by {@linkcode bindUnix}; user code does not call this.
+   *
+   * @param bound The bound socket and its path's release.
+   * @param bufferSize The longest datagram received whole.
+   */
+  constructor(bound: BoundPath<Deno.DatagramConn>, bufferSize: number) {
+    this.#bound = bound;
+    this.#label = display(bound.path);
+    this.#pump = new DatagramPump<UnixDatagram>(
+      bound.resource,
+      bufferSize,
+      (data, from, truncated) => ({
+        data,
+        path: (from as Deno.UnixAddr).path ?? null,
+        truncated,
+      }),
+      (datagram) => datagram.path !== this.#wakeName,
+      this.#label,
+    );
+  }
+
+  /** The bound path (an abstract name as `"\0name"`). */
+  get path(): string {
+    return this.#bound.path;
+  }
+
+  /** The local address. */
+  get addr(): Deno.UnixAddr {
+    return { transport: "unixpacket", path: this.#bound.path };
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#pump.closed;
+  }
+
+  /**
+   * Sends one datagram to the socket bound at `path`.
+   *
+   * @param data Bytes, or a string (UTF-8 encoded); may be empty.
+   * @param path The receiver's path; `"@name"` or `"\0name"` for an abstract name.
+   * @param options `{ timeout, signal }`. A receiver that does not read
+   *   lets about 10 datagrams queue; then a send waits (it may still go out
+   *   after a timeout).
+   * @returns How many bytes were sent.
+   * @throws {NetError} `not_found` (nothing at the path),
+   *   `connection_refused` (a stale path), `invalid_argument` (bad path, a
+   *   stream socket, a datagram over the kernel's limit), `closed`,
+   *   `timeout`, `aborted`.
+   *
+   * @example
+   * ```ts
+   * import { bindUnix } from "@netkit/netkit/udp";
+   *
+   * await using socket = await bindUnix("@netkit-doc-send");
+   * console.log(await socket.sendTo("to myself", "@netkit-doc-send")); // 9
+   * ```
+   */
+  async sendTo(
+    data: Uint8Array | string,
+    path: string,
+    options?: DeadlineOptions,
+  ): Promise<number> {
+    const bytes = toBytes("sendTo", data);
+    const to = toSocketPath("sendTo", path);
+    if (options !== undefined) validateOptions("sendTo", options, DEADLINE_RULES);
+    if (this.#pump.closed) throw closedError("sendTo", this.#label);
+    const sending = this.#send(bytes, to);
+    try {
+      return await (options === undefined
+        ? sending
+        : withDeadline(sending, options, "sendTo", display(to)));
+    } catch (error) {
+      if (this.#pump.closed) throw closedError("sendTo", this.#label);
+      throw toNetError(error, "sendTo", display(to));
+    }
+  }
+
+  /**
+   * Deno's unix datagram socket refuses to send (`Busy`) while a receive is
+   * pending, and a receive outlives its timeout; so a send first completes
+   * the outstanding receive with a datagram from a private abstract name
+   * that the receive side drops, and receives wait until the send is done.
+   */
+  async #send(bytes: Uint8Array, to: string): Promise<number> {
+    await this.#sendLock.acquire(undefined, "sendTo", this.#label);
+    try {
+      await this.#pump.pause(this.#wake);
+      if (this.#pump.closed) throw closedError("sendTo", this.#label);
+      return await this.#bound.resource.send(bytes, { transport: "unixpacket", path: to });
+    } finally {
+      this.#pump.resume();
+      this.#sendLock.release();
+    }
+  }
+
+  #wake = (): Promise<number> => {
+    this.#waker ??= Deno.listenDatagram({ transport: "unixpacket", path: this.#wakeName });
+    return this.#waker.send(EMPTY, { transport: "unixpacket", path: this.#bound.path });
+  };
+
+  /**
+   * Receives the next datagram, in arrival order.
+   *
+   * @param options `{ timeout, signal }`; a timed-out receive loses nothing.
+   * @returns `{ data, path, truncated }`.
+   * @throws {NetError} `closed`, `timeout`, `aborted`.
+   *
+   * @example
+   * ```ts
+   * import { bindUnix } from "@netkit/netkit/udp";
+   *
+   * await using socket = await bindUnix("@netkit-doc-receive");
+   * await socket.sendTo(new Uint8Array(0), socket.path);
+   * const { data, path } = await socket.receive({ timeout: 1000 });
+   * console.log(data.length, path === socket.path); // 0 true
+   * ```
+   */
+  receive(options?: DeadlineOptions): Promise<UnixDatagram> {
+    return this.#pump.receive(options, "receive");
+  }
+
+  /**
+   * Closes the socket (a waiting receive rejects `closed`) and removes the
+   * path when `unlinkOnClose` holds and it is still this socket's file.
+   * Closing twice is harmless.
+   *
+   * @example
+   * ```ts
+   * import { bindUnix } from "@netkit/netkit/udp";
+   *
+   * const dir = await Deno.makeTempDir();
+   * const socket = await bindUnix(`${dir}/gone.sock`);
+   * socket.close();
+   * socket.close();
+   * console.log(await Deno.lstat(`${dir}/gone.sock`).catch(() => "removed")); // "removed"
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  close(): void {
+    if (!this.#pump.close()) return;
+    this.#waker?.close();
+    this.#bound.release();
+  }
+
+  /** Closes the socket and waits until the runtime let go of it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.#pump.settled();
+  }
+
+  /**
+   * Yields received datagrams until the socket closes.
+   *
+   * @example
+   * ```ts
+   * import { bindUnix } from "@netkit/netkit/udp";
+   *
+   * await using socket = await bindUnix("@netkit-doc-iterate");
+   * await socket.sendTo("x", socket.path);
+   * for await (const { data } of socket) {
+   *   console.log(data.length); // 1
+   *   break;
+   * }
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<UnixDatagram> {
+    for (;;) {
+      try {
+        yield await this.receive();
+      } catch (error) {
+        if (this.#pump.closed) return;
+        throw error;
+      }
+    }
+  }
+
+  /** Readiness for `scheduler.select`: readable when a datagram is buffered. */
+  [pollable](): Pollable {
+    return this.#pump.pollable();
+  }
+}
+
+/**
+ * Binds a unix datagram socket at `path` (lsocket `bind("udp", path)`;
+ * `"@name"` is an abstract name on Linux), with the path options of
+ * `unix.listen`: a stale socket file left by a crashed process is removed
+ * (a live one is `address_in_use`), `mode`, `owner`/`group`, `mkdir`, and
+ * `unlinkOnClose` (default true). Needs `--unstable-net`.
+ *
+ * @param path The socket path, or an abstract name.
+ * @param options Path options and `bufferSize`.
+ * @returns The bound socket.
+ * @throws {NetError} `invalid_argument` (bad path or option),
+ *   `address_in_use`, `not_found` (missing directory without `mkdir`),
+ *   `access_denied`, `not_supported` (no `--unstable-net`).
+ *
+ * @example A socket file with owner-only permissions
+ * ```ts
+ * import { bindUnix } from "@netkit/netkit/udp";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const socket = await bindUnix(`${dir}/run/app.sock`, { mkdir: true, mode: 0o600 });
+ * console.log((await Deno.stat(socket.path)).mode! & 0o777); // 384
+ * socket.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function bindUnix(
+  path: string,
+  options?: BindUnixOptions,
+): Promise<UnixDatagramSocket> {
+  const checked = validateOptions<BindUnixOptions>("bindUnix", options, BIND_UNIX_RULES);
+  requireDatagrams("bindUnix");
+  const bound = await bindPath(
+    "bindUnix",
+    path,
+    checked,
+    (bindTo) => Deno.listenDatagram({ transport: "unixpacket", path: bindTo }),
+    probeDatagram,
+    (conn) => conn.close(),
+    true,
+  );
+  return new UnixDatagramSocket(bound, checked.bufferSize ?? DEFAULT_BUFFER_SIZE);
+}
