@@ -210,14 +210,14 @@ for (const kind of ["tcp", "unix"] as const) {
     baseline: true,
     n: 5,
     warmup: 1,
-    fn: () => rawBulk(kind),
+    fn: async () => await rawBulk(kind),
   });
   Deno.bench({
     name: `netkit ${kind} bulk 256 MiB`,
     group: `${kind} bulk`,
     n: 5,
     warmup: 1,
-    fn: () => netkitBulk(kind),
+    fn: async () => await netkitBulk(kind),
   });
   Deno.bench({
     name: `raw Deno ${kind} ping-pong 5k × 64 B`,
@@ -225,14 +225,14 @@ for (const kind of ["tcp", "unix"] as const) {
     baseline: true,
     n: 10,
     warmup: 2,
-    fn: () => rawPingPong(kind),
+    fn: async () => await rawPingPong(kind),
   });
   Deno.bench({
     name: `netkit ${kind} ping-pong 5k × 64 B`,
     group: `${kind} ping-pong`,
     n: 10,
     warmup: 2,
-    fn: () => netkitPingPong(kind),
+    fn: async () => await netkitPingPong(kind),
   });
 }
 Deno.bench({

@@ -1,11 +1,13 @@
 import { toNetError } from "../common/errors.ts";
-import { Stream } from "../common/stream.ts";
+import type { Stream } from "../common/stream.ts";
+import { handoffStream } from "./_handoff.ts";
 
 /**
  * Makes two connected byte streams (XPIO's `socketpair`): what one writes,
  * the other reads, both ways, with exact half-close. Built on a unix socket
  * under a random abstract name that exists only while the pair connects, so
- * it needs only `--allow-net`.
+ * it needs only `--allow-net`. Either end can be given to a child in
+ * `spawn`'s `files`: it is then closed here and pumped to the child.
  *
  * @returns Two connected {@linkcode Stream}s.
  * @throws {NetError} `access_denied` without `--allow-net`.
@@ -35,7 +37,7 @@ export async function socketpair(): Promise<[Stream, Stream]> {
       listener.accept(),
     ]);
     const init = { localAddr: null, remoteAddr: null, label: "socketpair" };
-    return [new Stream(left, init), new Stream(right, init)];
+    return [handoffStream(left, init), handoffStream(right, init)];
   } catch (error) {
     throw toNetError(error, "socketpair");
   } finally {

@@ -1,0 +1,79 @@
+/** Helpers shared by the process tests. */
+import assert from "node:assert/strict";
+import { NetError } from "../common/errors.ts";
+
+/** Decodes bytes as UTF-8 text. */
+export const text = (bytes: Uint8Array | null): string | null =>
+  bytes === null ? null : new TextDecoder().decode(bytes);
+
+/** Asserts that `work` rejects with a NetError of `code` (and `field`, when given). */
+export async function rejectsWith(
+  work: Promise<unknown> | (() => unknown),
+  code: string,
+  field?: string,
+): Promise<NetError> {
+  try {
+    await (typeof work === "function" ? work() : work);
+  } catch (error) {
+    assert.ok(error instanceof NetError, `expected NetError, got ${error}`);
+    assert.equal(error.code, code, error.message);
+    if (field !== undefined) assert.equal(error.field, field, error.message);
+    return error;
+  }
+  assert.fail(`expected a NetError ${code}`);
+}
+
+/** Our direct children that are zombies (exited, not reaped), from /proc. */
+export function zombieChildren(): number[] {
+  const zombies: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+    } catch {
+      continue; // exited meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" && Number(fields[1]) === Deno.pid) zombies.push(Number(entry.name));
+  }
+  return zombies;
+}
+
+/** The process group of `pid`, from /proc. */
+export function processGroup(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+}
+
+/** `n` bytes of random data. */
+export function randomBytes(n: number): Uint8Array {
+  const bytes = new Uint8Array(n);
+  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
+  return bytes;
+}
+
+/** Runs a netkit script in a child `deno`; resolves with its exit code and output. */
+export async function denoChild(
+  code: string,
+  options: { stdin?: string; flags?: string[] } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const mod = new URL("../process/mod.ts", import.meta.url).href;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", ...(options.flags ?? ["-A"]), code.replaceAll("NETKIT_PROCESS", mod)],
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const result = await child.output();
+  return {
+    code: result.code,
+    stdout: new TextDecoder().decode(result.stdout),
+    stderr: new TextDecoder().decode(result.stderr),
+  };
+}
