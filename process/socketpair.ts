@@ -31,16 +31,24 @@ export async function socketpair(): Promise<[Stream, Stream]> {
   } catch (error) {
     throw toNetError(error, "socketpair");
   }
+  const accepting = listener.accept();
+  let left: Deno.UnixConn;
+  let right: Deno.UnixConn;
   try {
-    const [left, right] = await Promise.all([
-      Deno.connect({ transport: "unix", path }),
-      listener.accept(),
-    ]);
-    const init = { localAddr: null, remoteAddr: null, label: "socketpair" };
-    return [handoffStream(left, init), handoffStream(right, init)];
+    left = await Deno.connect({ transport: "unix", path });
   } catch (error) {
+    listener.close();
+    await accepting.catch(() => {});
+    throw toNetError(error, "socketpair");
+  }
+  try {
+    right = await accepting;
+  } catch (error) {
+    left.close();
     throw toNetError(error, "socketpair");
   } finally {
     listener.close();
   }
+  const init = { localAddr: null, remoteAddr: null, label: "socketpair" };
+  return [handoffStream(left, init), handoffStream(right, init)];
 }
