@@ -239,6 +239,14 @@ export async function resolve(
       family: family === "inet" ? 4 : family === "inet6" ? 6 : 0,
     });
   } catch (error) {
+    // Deno's node:dns reports a missing --allow-net as a bare "EPERM".
+    if ((error as { code?: unknown }).code === "EPERM") {
+      throw new NetError(
+        "access_denied",
+        `Requires net access to "${host}", run again with the --allow-net flag`,
+        { op: "resolve", address: host, cause: error },
+      );
+    }
     throw toNetError(error, "resolve", host, "name_not_resolved");
   }
   if (found.length === 0) {

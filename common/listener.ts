@@ -12,6 +12,8 @@ import { closedError, type NetError, toNetError } from "./errors.ts";
 import { DEADLINE_RULES, validateOptions } from "./options.ts";
 import type { Pollable } from "./readiness.ts";
 
+const DIED_IN_QUEUE = /^(NotConnected|ConnectionAborted|ConnectionReset)$/;
+
 /** What an {@linkcode AcceptPump} runs over: a `Deno.Listener`. */
 export interface AcceptSource<C> {
   /** Waits for the next connection. */
@@ -57,7 +59,10 @@ export class AcceptPump<C extends { close(): void }, S> {
 
   #failed = (error: unknown): void => {
     this.#pending = null;
-    if (!this.#closed) this.#failure = toNetError(error, "accept", this.#label);
+    // A connection reset while still queued (Deno: ENOTCONN from getpeername,
+    // or ECONNABORTED) is not the listener's failure: accept the next one.
+    if (this.#closed || DIED_IN_QUEUE.test((error as { name?: string })?.name ?? "")) return;
+    this.#failure = toNetError(error, "accept", this.#label);
   };
 
   #start(): Promise<void> {

@@ -645,9 +645,13 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    */
   async writeAll(data: Uint8Array | string, options?: DeadlineOptions): Promise<void> {
     const bytes = toBytes("writeAll", data);
-    this.#checkWrite("writeAll", options);
-    if (!this.#writeLock.tryAcquire()) {
-      await this.#writeLock.acquire(options, "writeAll", this.#label);
+    try {
+      this.#checkWrite("writeAll", options);
+      if (!this.#writeLock.tryAcquire()) {
+        await this.#writeLock.acquire(options, "writeAll", this.#label);
+      }
+    } catch (error) {
+      throw this.#writeAllFailed(error, 0);
     }
     let written = 0;
     let pending: Promise<number> | undefined;
@@ -660,18 +664,26 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
         pending = undefined;
       }
     } catch (error) {
-      const failure = this.#writeFailed(error, "writeAll");
-      throw new NetError(failure.code, failure.detail, {
-        op: "writeAll",
-        address: this.#label,
-        cause: failure.cause ?? error,
-        written,
-      });
+      throw this.#writeAllFailed(error, written);
     } finally {
       // A write abandoned by a deadline still owns the socket until it ends.
       if (pending === undefined) this.#writeLock.release();
       else pending.then(this.#releaseWrite, this.#releaseWrite);
     }
+  }
+
+  /** The error of a failed `writeAll`, saying how many bytes went. */
+  #writeAllFailed(error: unknown, written: number): NetError {
+    const failure = error instanceof NetError && error.code === "invalid_argument"
+      ? error
+      : this.#writeFailed(error, "writeAll");
+    return new NetError(failure.code, failure.detail, {
+      op: "writeAll",
+      address: this.#label,
+      cause: failure.cause ?? error,
+      field: failure.field,
+      written,
+    });
   }
 
   // --- closing -------------------------------------------------------------

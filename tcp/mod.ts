@@ -1,15 +1,43 @@
 /**
- * The `tcp` module of netkit (being built; see the README).
+ * TCP for Deno with the semantics of sock, XPIO and lsocket: `connect` with
+ * a deadline (names resolved, every address tried), `listen` with a backlog,
+ * `accept` with a timeout that loses nothing, `readExact`/`readAll`, exact
+ * half-close (`shutdown("w")` sends FIN and keeps reading), a peer's reset
+ * that stays an error, and socket options by POSIX name. Nagle's algorithm
+ * is off by default (`noDelay: true`), as in Go.
  *
- * @example
+ * @example Echo one request over IPv4
  * ```ts
- * import { NetError } from "@netkit/netkit/tcp";
+ * import { connect, listen } from "@netkit/netkit/tcp";
  *
- * console.log(new NetError("closed", "example", { op: "demo" }).code); // "closed"
+ * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+ * await using client = await connect("127.0.0.1", listener.addr.port, { timeout: 1000 });
+ * await using server = await listener.accept({ timeout: 1000 });
+ * await client.writeAll("hello\n");
+ * await client.shutdown("w"); // FIN: the server reads end of stream, we still read
+ * await server.writeAll(`echo: ${await server.readLine()}\n`);
+ * server.close();
+ * console.log(await client.readLine()); // "echo: hello"
  * ```
  *
  * @module
  */
 
+export { connect } from "./connect.ts";
+export type { ConnectOptions } from "./connect.ts";
+export { listen, TcpListener } from "./listen.ts";
+export type { ListenOptions } from "./listen.ts";
+export { TcpStream } from "./stream.ts";
+export type { TcpOptionName, TcpStreamInit } from "./stream.ts";
 export { NetError } from "../common/errors.ts";
 export type { ErrorCode } from "../common/errors.ts";
+export type { DeadlineOptions } from "../common/deadline.ts";
+export { Stream } from "../common/stream.ts";
+export type {
+  ReadLineOptions,
+  ShutdownHow,
+  StreamInit,
+  StreamTransport,
+} from "../common/stream.ts";
+export { pollable } from "../common/readiness.ts";
+export type { Pollable } from "../common/readiness.ts";

@@ -183,6 +183,15 @@ for (const [kind, makePair] of PAIRS) {
     assert.equal(typeof error.written, "number");
   });
 
+  Deno.test(`${kind}: writeAll refused before any byte says written 0`, async () => {
+    await using pair = await makePair();
+    await pair.client.shutdown("w");
+    const error = await rejectsWith(pair.client.writeAll("late"), "broken_pipe");
+    assert.equal(error.written, 0);
+    pair.client.close();
+    assert.equal((await rejectsWith(pair.client.writeAll("x"), "closed")).written, 0);
+  });
+
   Deno.test(`${kind}: readable and writable keep half-close exact`, async () => {
     await using pair = await makePair();
     const writer = pair.client.writable.getWriter();

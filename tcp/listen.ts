@@ -1,0 +1,275 @@
+/**
+ * `listen` and `TcpListener`: accept TCP connections with deadlines that
+ * lose nothing.
+ *
+ * @module
+ */
+
+import { checkHost, type HostPort, INADDR_ANY, parseAddress } from "../common/address.ts";
+import type { DeadlineOptions } from "../common/deadline.ts";
+import { NetError, toNetError } from "../common/errors.ts";
+import { AcceptPump } from "../common/listener.ts";
+import { invalidArgument, validateOptions } from "../common/options.ts";
+import { type Pollable, pollable } from "../common/readiness.ts";
+import { TcpStream } from "./stream.ts";
+
+/** Options of {@linkcode listen}. */
+export interface ListenOptions {
+  /** The address to bind (default `"0.0.0.0"`, every IPv4 interface). */
+  hostname?: string;
+  /** The port, 0..65535 (default 0: the system picks one; see `addr.port`). */
+  port?: number;
+  /** Length of the accept queue (Deno's default: 511). */
+  backlog?: number;
+  /**
+   * Set SO_REUSEPORT so several listeners share the port. Needs Deno's
+   * `--unstable-net`; without it this is `not_supported`.
+   */
+  reusePort?: boolean;
+  /** Turn Nagle's algorithm off on accepted streams (default `true`). */
+  noDelay?: boolean;
+}
+
+const LISTEN_RULES = {
+  hostname: { type: "string" },
+  port: { type: "integer", min: 0, max: 65535 },
+  backlog: { type: "integer", min: 1, max: 65535 },
+  reusePort: { type: "boolean" },
+  noDelay: { type: "boolean" },
+} as const;
+
+/**
+ * A listening TCP socket. `accept()` takes `{ timeout, signal }`: one that
+ * times out consumes nothing (the connection that arrives later goes to the
+ * next `accept`), any number of callers may wait at once, and `close()`
+ * rejects them with `closed`. Async-iterable over accepted streams.
+ *
+ * @example
+ * ```ts
+ * import { connect, listen } from "@netkit/netkit/tcp";
+ *
+ * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+ * await using client = await connect("127.0.0.1", listener.addr.port);
+ * for await (const server of listener) {
+ *   console.log(server.remoteAddr.port === client.localAddr.port); // true
+ *   server.close();
+ *   break;
+ * }
+ * ```
+ */
+export class TcpListener implements AsyncIterable<TcpStream>, AsyncDisposable {
+  #pump: AcceptPump<Deno.TcpConn, TcpStream>;
+  #addr: Deno.NetAddr;
+
+  /**
+   * Wraps a `Deno.TcpListener`; {@linkcode listen} makes these.
+   *
+   * @param listener The runtime listener.
+   * @param options `noDelay` for accepted streams (default `true`).
+   */
+  constructor(listener: Deno.TcpListener, options: { noDelay?: boolean } = {}) {
+    this.#addr = listener.addr;
+    const noDelay = options.noDelay ?? true;
+    const label = describe(this.#addr);
+    this.#pump = new AcceptPump<Deno.TcpConn, TcpStream>(
+      listener,
+      (conn) => {
+        try {
+          return new TcpStream(conn, { noDelay });
+        } catch (error) {
+          conn.close();
+          throw toNetError(error, "accept", label);
+        }
+      },
+      label,
+    );
+  }
+
+  /** The bound address; `addr.port` is the real port after listening on 0. */
+  get addr(): Deno.NetAddr {
+    return this.#addr;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#pump.closed;
+  }
+
+  /**
+   * Accepts the next connection (sock's `tcp:accept`, XPIO's `accept`).
+   *
+   * @param options `{ timeout, signal }`; an accept that times out consumes
+   *   nothing.
+   * @returns The accepted stream (`noDelay` as the listener says).
+   * @throws {NetError} `closed` (also when closed while waiting), `timeout`,
+   *   `aborted`, `resource_exhausted` (out of file descriptors; the listener
+   *   goes on), `invalid_argument` for bad options.
+   *
+   * @example
+   * ```ts
+   * import { listen, NetError } from "@netkit/netkit/tcp";
+   *
+   * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * try {
+   *   await listener.accept({ timeout: 10 });
+   * } catch (error) {
+   *   console.log((error as NetError).code); // "timeout"
+   * }
+   * ```
+   */
+  accept(options?: DeadlineOptions): Promise<TcpStream> {
+    return this.#pump.accept(options);
+  }
+
+  /**
+   * Stops listening. Pending accepts reject `closed`. The port is free once
+   * the runtime has let go of a pending accept: `await using` (or awaiting
+   * `[Symbol.asyncDispose]()`) waits for that.
+   *
+   * @returns `true` if this call closed it, `false` when already closed.
+   *
+   * @example
+   * ```ts
+   * import { listen } from "@netkit/netkit/tcp";
+   *
+   * const listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * console.log(listener.close(), listener.close()); // true false
+   * ```
+   */
+  close(): boolean {
+    return this.#pump.close();
+  }
+
+  /** Closes and waits until a pending accept has settled, so the port is free. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.#pump.settled();
+  }
+
+  /** Yields accepted streams until the listener closes. */
+  [Symbol.asyncIterator](): AsyncIterator<TcpStream> {
+    return this.#pump[Symbol.asyncIterator]();
+  }
+
+  /** The readiness `scheduler.select` uses: readable when a connection waits. */
+  [pollable](): Pollable {
+    return this.#pump.pollable();
+  }
+}
+
+function describe(addr: Deno.NetAddr): string {
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}
+
+/** Splits the two call forms into one options object. */
+function settings(first: unknown, second: unknown): ListenOptions & HostPort {
+  if (typeof first !== "string") {
+    if (second !== undefined) {
+      throw invalidArgument(
+        "listen",
+        "options",
+        "the only argument after an options object",
+        second,
+      );
+    }
+    const options = validateOptions<ListenOptions>("listen", first, LISTEN_RULES);
+    const hostname = options.hostname === undefined
+      ? INADDR_ANY
+      : checkHost("listen", options.hostname);
+    return { ...options, hostname, port: options.port ?? 0 };
+  }
+  let parsed: HostPort;
+  try {
+    parsed = parseAddress(first);
+  } catch {
+    throw invalidArgument(
+      "listen",
+      "address",
+      '"ip:port", "[ipv6]:port", "host:port", ":port" or an IP address',
+      first,
+    );
+  }
+  const options = validateOptions<ListenOptions>("listen", second, LISTEN_RULES);
+  for (const field of ["hostname", "port"] as const) {
+    if (options[field] !== undefined) {
+      throw new NetError("invalid_argument", `${field} is already given by the address string`, {
+        op: "listen",
+        field,
+      });
+    }
+  }
+  return { ...options, ...parsed };
+}
+
+/**
+ * Listens for TCP connections (sock's `tcp:listen`, XPIO's `bind`+`listen`,
+ * lsocket's `bind`). Two forms: `listen({ hostname, port, ... })` and
+ * `listen("host:port", options?)` with every form `parseAddress` accepts
+ * (`"127.0.0.1:8080"`, `":8080"`, `"[::1]:0"`, `"127.0.0.1"` = any port).
+ *
+ * @param options `hostname` (default `"0.0.0.0"`), `port` (default 0 = any),
+ *   `backlog`, `reusePort` (needs `--unstable-net`), `noDelay` for accepted
+ *   streams (default `true`).
+ * @returns The listener; `addr.port` tells the port picked for port 0.
+ * @throws {NetError} `address_in_use`, `address_not_available`,
+ *   `access_denied` (names `--allow-net`; ports below 1024 without
+ *   privilege), `name_not_resolved`, `not_supported` (`reusePort` without
+ *   `--unstable-net`), `invalid_argument` naming the field.
+ *
+ * @example
+ * ```ts
+ * import { listen } from "@netkit/netkit/tcp";
+ *
+ * await using listener = listen({ hostname: "127.0.0.1", port: 0, backlog: 64 });
+ * console.log(listener.addr.hostname, listener.addr.port > 0); // "127.0.0.1" true
+ * ```
+ */
+export function listen(options?: ListenOptions): TcpListener;
+/**
+ * Listens on `"host:port"`.
+ *
+ * @param address `"ip:port"`, `"[ipv6]:port"`, `":port"` or an IP address.
+ * @param options `backlog`, `reusePort`, `noDelay` (not `hostname`/`port`).
+ * @returns The listener.
+ * @throws {NetError} as the options form.
+ *
+ * @example
+ * ```ts
+ * import { listen } from "@netkit/netkit/tcp";
+ *
+ * await using listener = listen("127.0.0.1:0");
+ * console.log(listener.addr.port > 0); // true
+ * ```
+ */
+export function listen(
+  address: string,
+  options?: Omit<ListenOptions, "hostname" | "port">,
+): TcpListener;
+export function listen(
+  first?: string | ListenOptions,
+  second?: Omit<ListenOptions, "hostname" | "port">,
+): TcpListener {
+  const { hostname, port, backlog, reusePort, noDelay } = settings(first, second);
+  const address = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+  if (reusePort && typeof Deno.listenDatagram !== "function") {
+    // Without the flag Deno would end the whole process (exit code 70).
+    throw new NetError(
+      "not_supported",
+      "reusePort needs Deno's unstable net API: run with --unstable-net " +
+        '(or "unstable": ["net"] in deno.json)',
+      { op: "listen", address, field: "reusePort" },
+    );
+  }
+  const request: Deno.TcpListenOptions & { tcpBacklog?: number } = { hostname, port };
+  if (backlog !== undefined) request.tcpBacklog = backlog;
+  if (reusePort) request.reusePort = true;
+  let listener: Deno.TcpListener;
+  try {
+    listener = Deno.listen(request);
+  } catch (error) {
+    throw toNetError(error, "listen", address);
+  }
+  return new TcpListener(listener, { noDelay });
+}
