@@ -1,0 +1,70 @@
+/** Test helpers of the scheduler tests. */
+import assert from "node:assert/strict";
+import { NetError } from "../common/errors.ts";
+import { AcceptPump } from "../common/listener.ts";
+import { type Pollable, pollable } from "../common/readiness.ts";
+import { Stream } from "../common/stream.ts";
+
+/** Asserts that `call` throws a NetError with `code` (and `field`). */
+export function throwsNetError(call: () => unknown, code: string, field?: string): NetError {
+  let caught: unknown;
+  try {
+    call();
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof NetError, `expected a NetError, got ${caught}`);
+  assert.equal(caught.code, code);
+  if (field !== undefined) assert.equal(caught.field, field);
+  return caught;
+}
+
+/** Asserts that `promise` rejects with a NetError with `code` (and `field`). */
+export async function rejectsNetError(
+  promise: Promise<unknown>,
+  code: string,
+  field?: string,
+): Promise<NetError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof NetError, `expected a NetError, got ${caught}`);
+  assert.equal(caught.code, code);
+  if (field !== undefined) assert.equal(caught.field, field);
+  return caught;
+}
+
+/** A selectable TCP listener on 127.0.0.1 built from the common accept pump. */
+export interface TestListener extends AsyncDisposable {
+  port: number;
+  accept(): Promise<Stream>;
+  [pollable](): Pollable;
+  close(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1 with raw `Deno.listen` behind an `AcceptPump`. */
+export function tcpListener(): TestListener {
+  const raw = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const pump = new AcceptPump<Deno.TcpConn, Stream>(raw, (conn) => new Stream(conn));
+  const close = async () => {
+    pump.close();
+    await pump.settled();
+  };
+  return {
+    port: raw.addr.port,
+    accept: () => pump.accept(),
+    [pollable]: () => pump.pollable(),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Connects a Stream to a port on 127.0.0.1. */
+export async function tcpConnect(port: number): Promise<Stream> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  conn.setNoDelay(true);
+  return new Stream(conn);
+}
