@@ -135,6 +135,12 @@ export class AcceptPump<C extends { close(): void }, S> {
 
   /** Readiness for `select`: readable when a connection waits. */
   pollable(): Pollable {
+    return this.#readiness ??= this.#makeReadiness();
+  }
+
+  #readiness: Pollable | undefined;
+
+  #makeReadiness(): Pollable {
     const isClosed = () => this.#closed;
     return {
       get closed() {

@@ -835,6 +835,12 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   /** The readiness `scheduler.select` uses; waiting consumes nothing. */
   [pollable](): Pollable {
+    return this.#readiness ??= this.#makeReadiness();
+  }
+
+  #readiness: Pollable | undefined;
+
+  #makeReadiness(): Pollable {
     const isClosed = () => this.#closed;
     return {
       get closed() {
