@@ -49,7 +49,13 @@ export interface ReadLineOptions extends DeadlineOptions {
 /** Which direction {@linkcode Stream.shutdown} closes. */
 export type ShutdownHow = "r" | "w" | "rw";
 
+/** Largest chunk `read()` iteration hands out, and the pump buffer's usual ceiling. */
 const BUFFER_SIZE = 64 * 1024;
+/**
+ * The pump buffer starts small (a short-lived connection that reads a few
+ * bytes should not pay for 64 KiB) and doubles each time a read fills it.
+ */
+const INITIAL_BUFFER = 4 * 1024;
 const MIN_SPACE = 16 * 1024;
 const DEFAULT_MAX_LINE = 64 * 1024;
 const EMPTY = new Uint8Array(0);
@@ -115,6 +121,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   #remoteAddr: Deno.Addr | null;
   #labelText: string | undefined | null;
   #buffer: Uint8Array = EMPTY;
+  #bufferSize = INITIAL_BUFFER;
   #start = 0;
   /** True once bytes of `#buffer` were handed out as views. */
   #shared = false;
@@ -199,7 +206,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     const used = this.#end - this.#start;
     if (used === 0 && !this.#shared) this.#start = this.#end = 0;
     if (this.#buffer.length - this.#end >= need) return;
-    const size = Math.max(BUFFER_SIZE, used + need);
+    const size = Math.max(this.#bufferSize, used + need);
     if (size <= this.#buffer.length && !this.#shared) {
       this.#buffer.copyWithin(0, this.#start, this.#end);
     } else {
@@ -219,20 +226,26 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   #pumped(n: number | null): void {
     this.#pump = null;
     if (n === null) this.#eof = true;
-    else this.#end += n;
+    else {
+      this.#end += n;
+      // A read that filled all the room suggests more is queued: grow.
+      if (this.#end === this.#buffer.length && this.#bufferSize < BUFFER_SIZE) {
+        this.#bufferSize *= 2;
+      }
+    }
     if (this.#readShut) this.#start = this.#end; // shut for reading: discard
   }
 
-  #pumpFailed = (error: unknown): void => {
+  #pumpFailed(error: unknown): void {
     this.#pump = null;
     if (this.#closed) return;
     this.#failure ??= toNetError(error, "read", this.#label);
-  };
+  }
 
   /** Starts the one outstanding read into the buffer, if none is running. */
   #startPump(need: number): Promise<void> {
     if (this.#pump === null) {
-      this.#reserve(Math.max(need, MIN_SPACE));
+      this.#reserve(Math.max(need, Math.min(MIN_SPACE, this.#bufferSize >> 1)));
       this.#pump = this.#transport.read(this.#buffer.subarray(this.#end))
         .then(
           this.#onPumped ??= (n) => this.#pumped(n),
