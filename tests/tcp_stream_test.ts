@@ -30,9 +30,12 @@ Deno.test("half-close is exact: a pipelining server shuts down writing, drains, 
   assert.equal(await serving, pipelined.length - "GET /1 HTTP/1.1\n".length + 100_000);
 });
 
-Deno.test("closing with unread input while the response is in flight resets the peer and cuts the data", async () => {
+Deno.test("closing with unread input while the response is in flight never truncates silently", async () => {
   // The other half of sock's note: Deno's close() sends FIN, but with unread
   // input the kernel follows with RST, which discards what was still queued.
+  // Whether the RST beats the peer's draining is a race between the kernel and
+  // the runtime's deferred close; what netkit guarantees is that a cut stream
+  // is reported as connection_reset, never as a clean end with bytes missing.
   await using pair = await tcpPair();
   const { client, server } = pair;
   await client.writeAll("GET /1\nGET /2\n"); // never read by the server
@@ -48,15 +51,23 @@ Deno.test("closing with unread input while the response is in flight resets the 
   }
   server.close();
   let received = 0;
-  const error = await failure((async () => {
+  let reset: NetError | undefined;
+  try {
     for (let i = 0; i < 100_000; i++) {
       const part = await client.read(65536, { timeout: 5000 });
-      if (part === null) return;
+      if (part === null) break;
       received += part.length;
     }
-  })());
-  assertCode(error, "connection_reset");
-  assert.ok(received < written, `received ${received} of ${written}: nothing was cut`);
+  } catch (error) {
+    reset = error as NetError;
+  }
+  if (reset === undefined) {
+    assert.equal(received, written, "a clean end of stream must follow every byte");
+  } else {
+    assertCode(reset, "connection_reset");
+    assert.ok(received < written, `reset after all ${written} bytes`);
+    assertCode(await failure(client.read()), "connection_reset");
+  }
 });
 
 Deno.test("closing with unread input and nothing in flight: the peer reads EOF, then its write gets broken_pipe", async () => {
