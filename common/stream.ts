@@ -412,7 +412,11 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * ```
    */
   async readExact(n: number, options?: DeadlineOptions): Promise<Uint8Array> {
-    if (this.#end - this.#start >= n && options === undefined && !this.#readLock.held && n > 0) {
+    // Fast path: a small integer count already buffered, no deadline, no queue.
+    if (
+      (n | 0) === n && n > 0 && this.#end - this.#start >= n && options === undefined &&
+      !this.#readLock.held
+    ) {
       return this.#take(n);
     }
     if (!Number.isInteger(n) || n < 0) {
