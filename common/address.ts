@@ -10,11 +10,38 @@ import { isIP } from "node:net";
 import { NetError, toNetError } from "./errors.ts";
 import { invalidArgument, validateOptions } from "./options.ts";
 
-/** The IPv4 "any" address: bind to every interface. */
+/**
+ * The IPv4 "any" address: bind to every interface (lsocket's `INADDR_ANY`).
+ *
+ * @example
+ * ```ts
+ * import { formatAddress, INADDR_ANY } from "@netkit/netkit";
+ *
+ * console.log(formatAddress({ hostname: INADDR_ANY, port: 80 })); // "0.0.0.0:80"
+ * ```
+ */
 export const INADDR_ANY = "0.0.0.0";
-/** The IPv6 "any" address: bind to every interface. */
+/**
+ * The IPv6 "any" address: bind to every interface (lsocket's `IN6ADDR_ANY`).
+ *
+ * @example
+ * ```ts
+ * import { formatAddress, IN6ADDR_ANY } from "@netkit/netkit";
+ *
+ * console.log(formatAddress({ hostname: IN6ADDR_ANY, port: 80 })); // "[::]:80"
+ * ```
+ */
 export const IN6ADDR_ANY = "::";
-/** netkit's version. */
+/**
+ * netkit's version (lsocket's `_VERSION`).
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from "@netkit/netkit";
+ *
+ * console.log(VERSION); // "0.1.0"
+ * ```
+ */
 export const VERSION = "0.1.0";
 
 /** A host and a port, as `parseAddress` returns and `formatAddress` takes. */

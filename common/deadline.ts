@@ -15,10 +15,25 @@ export interface DeadlineOptions {
   signal?: AbortSignal;
 }
 
-/** True when the options ask for a deadline of any kind. */
-export function hasDeadline(options?: DeadlineOptions): boolean {
-  return options !== undefined &&
+/** True when the options ask for a deadline of any kind (`null` asks for none). */
+export function hasDeadline(options?: DeadlineOptions | null): boolean {
+  return options !== undefined && options !== null &&
     (options.timeout !== undefined || options.signal !== undefined);
+}
+
+/** The longest delay `setTimeout` honours (2^31 − 1 ms); a longer one would fire at once. */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/** Runs `fire` after `ms`, however long (chained timers past the limit); returns the cancel. */
+function startTimer(ms: number, fire: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = (left: number) => {
+    timer = left > MAX_TIMER_DELAY
+      ? setTimeout(() => arm(left - MAX_TIMER_DELAY), MAX_TIMER_DELAY)
+      : setTimeout(fire, left);
+  };
+  arm(ms);
+  return () => clearTimeout(timer);
 }
 
 /** The `timeout` error of an operation. */
@@ -45,7 +60,7 @@ export function expired(
   op: string,
   address?: string,
 ): NetError | undefined {
-  if (options === undefined) return undefined;
+  if (options === undefined || options === null) return undefined;
   if (options.signal?.aborted) return abortedError(op, options.signal, address);
   if (options.timeout === 0) return timeoutError(op, 0, address);
   return undefined;
@@ -71,22 +86,26 @@ export function withDeadline<T>(
   if (!hasDeadline(options)) return promise;
   const { timeout, signal } = options!;
   const early = expired(options, op, address);
-  if (early) return Promise.reject(early);
+  if (early) {
+    // The work goes on unobserved: its own failure must not surface as unhandled.
+    promise.catch(() => {});
+    return Promise.reject(early);
+  }
   return new Promise<T>((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopTimer: (() => void) | undefined;
     const onAbort = () => {
       cleanup();
       reject(abortedError(op, signal!, address));
     };
     const cleanup = () => {
-      if (timer !== undefined) clearTimeout(timer);
+      stopTimer?.();
       signal?.removeEventListener("abort", onAbort);
     };
     if (timeout !== undefined) {
-      timer = setTimeout(() => {
+      stopTimer = startTimer(timeout, () => {
         cleanup();
         reject(timeoutError(op, timeout, address));
-      }, timeout);
+      });
     }
     signal?.addEventListener("abort", onAbort, { once: true });
     promise.then(
@@ -131,14 +150,14 @@ export function deadlineSignal(
   }
   const { timeout, signal } = options!;
   const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopTimer: (() => void) | undefined;
   const onAbort = () => {
     dispose();
     controller.abort(abortedError(op, signal!, address));
   };
   const dispose = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
+    stopTimer?.();
+    stopTimer = undefined;
     signal?.removeEventListener("abort", onAbort);
   };
   const early = expired(options, op, address);
@@ -146,10 +165,10 @@ export function deadlineSignal(
     controller.abort(early);
   } else {
     if (timeout !== undefined) {
-      timer = setTimeout(() => {
+      stopTimer = startTimer(timeout, () => {
         dispose();
         controller.abort(timeoutError(op, timeout, address));
-      }, timeout);
+      });
     }
     signal?.addEventListener("abort", onAbort, { once: true });
   }

@@ -217,12 +217,26 @@ const DESCRIPTIONS: Record<ErrorCode, string> = {
  * Finds the normalised code of any error Deno, `node:*` or the OS reports:
  * by errno name first, then by Deno error class, then by the `(os error N)`
  * number in the message.
+ *
+ * @param error Anything thrown or rejected.
+ * @returns The {@linkcode ErrorCode} (`"unknown"` when nothing matches).
+ *
+ * @example Classify a raw Deno error
+ * ```ts
+ * import { errorCodeOf } from "@netkit/netkit";
+ *
+ * try {
+ *   await Deno.connect({ transport: "unix", path: "/nonexistent/netkit.sock" });
+ * } catch (error) {
+ *   console.log(errorCodeOf(error)); // "not_found"
+ * }
+ * ```
  */
 export function errorCodeOf(error: unknown): ErrorCode {
   if (error instanceof NetError) return error.code;
   if (!(error instanceof Error)) return "unknown";
   const errno = (error as { code?: unknown }).code;
-  if (typeof errno === "string" && errno in ERRNO_CODES) {
+  if (typeof errno === "string" && Object.hasOwn(ERRNO_CODES, errno)) {
     return ERRNO_CODES[errno];
   }
   const osError = /\(os error (\d+)\)/.exec(error.message);
@@ -230,7 +244,7 @@ export function errorCodeOf(error: unknown): ErrorCode {
     const name = ERRNO_NAMES[Number(osError[1])];
     if (name) return ERRNO_CODES[name];
   }
-  if (error.name in CLASS_CODES) return CLASS_CODES[error.name];
+  if (Object.hasOwn(CLASS_CODES, error.name)) return CLASS_CODES[error.name];
   if (/lookup address information|Name or service not known/i.test(error.message)) {
     return "name_not_resolved";
   }

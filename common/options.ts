@@ -128,7 +128,7 @@ export function validateOptions<T extends object>(
     throw invalidArgument(op, "options", "an object", options);
   }
   for (const key in options) {
-    const rule = schema[key];
+    const rule = Object.hasOwn(schema, key) ? schema[key] : undefined;
     const value = (options as Record<string, unknown>)[key];
     if (rule === undefined) {
       const known = Object.keys(schema).join(", ");

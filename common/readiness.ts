@@ -6,7 +6,22 @@
  * @module
  */
 
-/** The symbol under which netkit objects expose their {@linkcode Pollable}. */
+/**
+ * The symbol under which netkit objects expose their {@linkcode Pollable}.
+ *
+ * @example Ask a stream whether a read would wait
+ * ```ts
+ * import { pollable } from "@netkit/netkit";
+ * import { socketpair } from "@netkit/netkit/process";
+ *
+ * const [a, b] = await socketpair();
+ * await a.writeAll("x");
+ * await b[pollable]().waitRead(); // resolves once a read would not wait
+ * console.log(b[pollable]().pollRead()); // true
+ * a.close();
+ * b.close();
+ * ```
+ */
 export const pollable: unique symbol = Symbol.for("netkit.pollable");
 
 /** What `select` asks of an object. */
@@ -29,7 +44,24 @@ export interface Selectable {
   [pollable](): Pollable;
 }
 
-/** True when `value` implements the readiness protocol. */
+/**
+ * Tells whether `value` implements the readiness protocol (has a
+ * `[pollable]()` method), so `select` and `TaskQueue` can wait on it.
+ *
+ * @param value Anything.
+ * @returns `true` for netkit streams, listeners, UDP sockets and processes.
+ *
+ * @example
+ * ```ts
+ * import { isSelectable } from "@netkit/netkit";
+ * import { socketpair } from "@netkit/netkit/process";
+ *
+ * const [a, b] = await socketpair();
+ * console.log(isSelectable(a), isSelectable({})); // true false
+ * a.close();
+ * b.close();
+ * ```
+ */
 export function isSelectable(value: unknown): value is Selectable {
   return typeof value === "object" && value !== null &&
     typeof (value as Partial<Selectable>)[pollable] === "function";

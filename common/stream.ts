@@ -414,7 +414,8 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   async readExact(n: number, options?: DeadlineOptions): Promise<Uint8Array> {
     // Fast path: a small integer count already buffered, no deadline, no queue.
     if (
-      (n | 0) === n && n > 0 && this.#end - this.#start >= n && options === undefined &&
+      typeof n === "number" && (n | 0) === n && n > 0 && this.#end - this.#start >= n &&
+      options === undefined &&
       !this.#readLock.held
     ) {
       return this.#take(n);
@@ -437,7 +438,8 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
             { op: "readExact", address: this.#label, partial },
           );
         }
-        await this.#more(n - available, options, "readExact");
+        // Grow with the data, never to `n` at once: a huge count must not allocate before bytes come.
+        await this.#more(Math.min(n - available, BUFFER_SIZE), options, "readExact");
       }
     } finally {
       this.#readLock.release();

@@ -62,7 +62,16 @@ interface Plan {
   streams: boolean;
 }
 
-/** The highest child fd `files` accepts. */
+/**
+ * The highest child fd `files` accepts.
+ *
+ * @example
+ * ```ts
+ * import { MAX_FD } from "@netkit/netkit/process";
+ *
+ * console.log(MAX_FD); // 1023
+ * ```
+ */
 export const MAX_FD = 1023;
 
 const NAME_VALUES = ["inherit", "null", "piped"];

@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { demo as unixEcho } from "../examples/ipc_unix_echo.ts";
+import { demo as unixWebServer } from "../examples/unix_web_server.ts";
+import { demo as tcpEcho } from "../examples/tcp_echo.ts";
+import { demo as udpEcho } from "../examples/udp_echo.ts";
+import { demo as multicast } from "../examples/multicast.ts";
+import { demo as spawnPipeline } from "../examples/spawn_pipeline.ts";
+import { demo as spawnFiles } from "../examples/spawn_files.ts";
+import { demo as timers } from "../examples/timers.ts";
+import { demo as selectServer } from "../examples/select_server.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Fails with every line shown unless some line matches. */
+function hasLine(lines: string[], expected: string | RegExp): void {
+  const found = lines.some((line) =>
+    typeof expected === "string" ? line === expected : expected.test(line)
+  );
+  assert.ok(found, `no line matches ${expected} in:\n${lines.join("\n")}`);
+}
+
+Deno.test("examples/ipc_unix_echo.ts removes the stale path, listens with mode 600 and echoes ping", async () => {
+  const lines = await unixEcho();
+  assert.deepEqual(lines, [
+    "a crashed server left run/ward-echo.sock behind",
+    "listening again (stale path removed), mode 600",
+    '{"response":"ping"}',
+    "listener closed, socket path removed",
+  ]);
+});
+
+Deno.test("examples/unix_web_server.ts serves routes over a unix socket and removes it on shutdown", async () => {
+  const lines = await unixWebServer();
+  assert.deepEqual(lines, [
+    "serving on var/server.sock (mode 660)",
+    "GET / -> 200 netkit web server on a unix socket",
+    'GET /hello -> 200 {"hello":"racket"}',
+    "POST /echo -> 200 posted body",
+    "GET /missing -> 404 not found",
+    "server shut down, socket path removed",
+  ]);
+});
+
+Deno.test("examples/tcp_echo.ts echoes each line over IPv4 and IPv6 and ends with half-close", async () => {
+  const lines = await tcpEcho();
+  assert.equal(lines.length, 4, lines.join("\n"));
+  hasLine(lines, /^tcp IPv4 127\.0\.0\.1:\d+ -> echo: hello$/);
+  hasLine(lines, /^tcp IPv4 127\.0\.0\.1:\d+ -> echo: from IPv4$/);
+  hasLine(lines, /^tcp IPv6 \[::1\]:\d+ -> echo: hello$/);
+  hasLine(lines, /^tcp IPv6 \[::1\]:\d+ -> echo: from IPv6$/);
+  assert.ok(!lines.some((line) => line.includes("unexpected")), lines.join("\n"));
+});
+
+Deno.test("examples/udp_echo.ts gets each datagram echoed by the server", async () => {
+  const lines = await udpEcho();
+  assert.equal(lines.length, 3, lines.join("\n"));
+  for (const word of ["hello", "over", "udp"]) {
+    hasLine(lines, new RegExp(`^udp: echo: ${word} \\(from 127\\.0\\.0\\.1:\\d+\\)$`));
+  }
+});
+
+Deno.test("examples/multicast.ts delivers three announcements to the group member on loopback", async () => {
+  const lines = await multicast();
+  assert.equal(lines.length, 3, lines.join("\n"));
+  for (const n of [1, 2, 3]) {
+    hasLine(
+      lines,
+      new RegExp(
+        `^multicast 239\\.255\\.42\\.1: announcement ${n} \\(from 127\\.0\\.0\\.1:\\d+\\)$`,
+      ),
+    );
+  }
+});
+
+Deno.test("examples/spawn_pipeline.ts runs seq | awk, a fd 3 report and a socketpair child", async () => {
+  const lines = await spawnPipeline();
+  assert.deepEqual(lines, [
+    "pipeline: seq 1 100 | awk sum = 5050",
+    'pipeline: statuses {"exited":0} {"exited":0}',
+    "fd 3: step 1, step 2, step 3; stdout: result 42",
+    "socketpair: HELLO OVER A SOCKETPAIR",
+    'socketpair: child {"exited":0}',
+  ]);
+});
+
+Deno.test("examples/spawn_files.ts maps a parent fd number and a pipe end into the child", async () => {
+  const lines = await spawnFiles();
+  assert.equal(lines.length, 4, lines.join("\n"));
+  assert.equal(lines[0], "writer closed in the parent after spawn: true");
+  assert.equal(lines[1], "child's fd 2 (the pipe): stderr line");
+  assert.equal(lines[2], 'child status: {"exited":0}');
+  assert.match(
+    lines[3],
+    /^child's fd 1 \(our fd \d+, child\.log\): hello from xpio; cwd holds child\.log$/,
+  );
+});
+
+Deno.test("examples/timers.ts wakes the worker on the third tick and never runs the cancelled timer", async () => {
+  const lines = await timers();
+  assert.equal(lines[0], "manual clock (deterministic):");
+  hasLine(lines, 'worker woken at +30 ms with ["tick 3"]');
+  hasLine(lines, "real clock:");
+  assert.equal(lines.filter((line) => line === "worker finished: done").length, 2);
+  assert.equal(
+    lines.filter((line) => line === "ticker active after 4 ticks: false; worker done: true").length,
+    2,
+  );
+  assert.ok(!lines.some((line) => line.includes("never printed")), lines.join("\n"));
+});
+
+Deno.test("examples/select_server.ts serves three clients from one select loop", async () => {
+  const lines = await selectServer();
+  for (const name of ["alice", "bob", "carol"]) {
+    const upper = name.toUpperCase();
+    hasLine(lines, `${name} got: HELLO FROM ${upper} | BYE FROM ${upper}`);
+  }
+  hasLine(lines, "server: client 3 done, 0 still connected");
+});
+
+Deno.test("deno task demo runs every module, exits 0 and leaves nothing behind", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "demo"],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(stdout);
+  const report = `${out}\n--- stderr ---\n${new TextDecoder().decode(stderr)}`;
+  assert.equal(code, 0, report);
+  for (const module of ["unix", "tcp", "udp", "process", "scheduler"]) {
+    assert.match(out, new RegExp(`^## ${module} — `, "m"), report);
+  }
+  assert.ok(!out.includes("FAILED"), report);
+  assert.match(out, / {2}\{"response":"ping"\}/, report);
+  assert.match(out, / {2}tcp IPv6 \[::1\]:\d+ -> echo: from IPv6/, report);
+  assert.match(out, / {2}connected filter: first datagram received is "from the peer"/, report);
+  assert.match(out, / {2}pipeline: seq 1 100 \| awk sum = 5050/, report);
+  assert.match(out, / {2}carol got: HELLO FROM CAROL \| BYE FROM CAROL/, report);
+  assert.match(out, /all modules ran; no temporary file left behind\n$/, report);
+});
