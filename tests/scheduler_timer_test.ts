@@ -269,3 +269,12 @@ Deno.test("bad timer arguments throw invalid_argument naming the field", () => {
   ];
   for (const [call, field] of cases) throwsNetError(call, "invalid_argument", field);
 });
+
+Deno.test("systemClock: an alarm beyond the host timer's range does not fire early", async () => {
+  let fired = 0;
+  const handle = systemClock.setAlarm(systemClock.now() + 30 * 24 * 3600 * 1000, () => fired++);
+  // A host timer that overflowed would fire after ~1 ms; give it ample turns.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  systemClock.clearAlarm(handle);
+  assert.equal(fired, 0);
+});

@@ -1,0 +1,194 @@
+/**
+ * Helpers of the property-based bad-input tests (`tests/reliability_input_*`):
+ * arbitrary values of every JS type, option objects mixing valid and bogus
+ * fields, and the one outcome rule: a call succeeds or fails with a NetError
+ * (never a TypeError, a crash or a hang).
+ */
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { NetError } from "../common/errors.ts";
+
+/** Runs per property: bounded so the whole suite stays fast. */
+export const RUNS = 150;
+
+/** A fixed seed from NETKIT_FUZZ_SEED replays a failure (fast-check prints the seed). */
+const SEED = Deno.env.get("NETKIT_FUZZ_SEED");
+
+/** fast-check parameters: `numRuns` runs, random inputs unless NETKIT_FUZZ_SEED is set. */
+export function params(numRuns: number = RUNS): fc.Parameters<unknown> {
+  return SEED === undefined ? { numRuns } : { numRuns, seed: Number(SEED) };
+}
+
+/** fast-check parameters shared by every property. */
+export const PARAMS: fc.Parameters<unknown> = params();
+
+/** Values no generator thinks of but callers pass. */
+const SPECIALS: unknown[] = [
+  undefined,
+  null,
+  NaN,
+  Infinity,
+  -Infinity,
+  -0,
+  -1,
+  0.5,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  Number.MAX_VALUE,
+  1n,
+  "",
+  "\0",
+  " ",
+  "x".repeat(5000),
+  [],
+  {},
+  Object.create(null),
+  new Uint8Array(0),
+  new Uint8Array(3),
+  new ArrayBuffer(4),
+  new Uint16Array(2),
+  new DataView(new ArrayBuffer(2)),
+  () => {},
+  Symbol("netkit"),
+  new Date(0),
+  /re/,
+  Promise.resolve(1),
+  new Error("boom"),
+  AbortSignal.abort("reason"),
+  new AbortController().signal,
+  { toString: () => "x" },
+  { valueOf: () => 1 },
+];
+
+/** Any JS value at all: primitives, objects, arrays, typed arrays, symbols, functions. */
+export const anything: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(...SPECIALS) },
+  {
+    weight: 4,
+    arbitrary: fc.anything({
+      withBigInt: true,
+      withBoxedValues: true,
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withNullPrototype: true,
+      withObjectString: true,
+      withTypedArray: true,
+      withSparseArray: true,
+      maxDepth: 2,
+    }),
+  },
+  { weight: 1, arbitrary: fc.integer() },
+  { weight: 1, arbitrary: fc.double() },
+  { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) },
+);
+
+/** Deadline values that are plausible, borderline or wrong. */
+export const deadlineValue: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom(0, 1, 10, 2 ** 31 - 1, 2 ** 31, 2 ** 40, -1, NaN, Infinity),
+  fc.integer({ min: 0, max: 5000 }),
+  fc.double({ min: 0, max: 1e12, noNaN: true }),
+  anything,
+);
+
+/**
+ * An options object: some known fields with plausible or wrong values, and
+ * sometimes a field nobody knows. Also `undefined`, `null` or a non-object.
+ */
+export function options(
+  fields: Record<string, fc.Arbitrary<unknown>>,
+): fc.Arbitrary<unknown> {
+  const entries: Record<string, fc.Arbitrary<unknown>> = {};
+  for (const [name, value] of Object.entries(fields)) {
+    entries[name] = fc.oneof({ weight: 3, arbitrary: value }, { weight: 1, arbitrary: anything });
+  }
+  const known = fc.record(entries, { requiredKeys: [] });
+  const withUnknown = fc.tuple(known, fc.string({ minLength: 1, maxLength: 8 }), anything)
+    .map(([object, key, value]) => ({ ...object, [key]: value }));
+  return fc.oneof(
+    { weight: 6, arbitrary: known },
+    { weight: 1, arbitrary: withUnknown },
+    { weight: 1, arbitrary: fc.constantFrom(undefined, null, 5, "opts", [], true) },
+  );
+}
+
+/** `{ timeout, signal }` options. */
+export const deadlineOptions: fc.Arbitrary<unknown> = options({
+  timeout: deadlineValue,
+  signal: fc.constantFrom(AbortSignal.abort("stop"), new AbortController().signal),
+});
+
+/** What a call ended with. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: NetError };
+
+/**
+ * Calls `fn` (sync or async) and checks the outcome rule: it returns, or it
+ * throws/rejects a NetError whose code is known. Anything else (TypeError,
+ * RangeError, a plain Error, a non-Error) fails the property. A call still
+ * pending after `hangMs` fails it too.
+ */
+export async function outcome<T>(fn: () => T | Promise<T>, hangMs = 5000): Promise<Outcome<T>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const value = await Promise.race([
+      Promise.resolve().then(fn),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new HangError(hangMs)), hangMs);
+      }),
+    ]);
+    return { ok: true, value };
+  } catch (error) {
+    if (error instanceof HangError) throw error;
+    assert.ok(
+      error instanceof NetError,
+      `expected success or a NetError, got ${(error as Error)?.name}: ${
+        (error as Error)?.message ?? String(error)
+      }`,
+    );
+    assert.notEqual(error.code, "unknown", error.message);
+    return { ok: false, error };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class HangError extends Error {
+  constructor(ms: number) {
+    super(`the call did not settle within ${ms} ms`);
+  }
+}
+
+/** A short description of any value, for messages (never throws, unlike `String(value)`). */
+export function label(value: unknown): string {
+  try {
+    if (typeof value === "bigint") return `${value}n`;
+    if (typeof value === "symbol") return value.toString();
+    if (typeof value === "string") return JSON.stringify(value.slice(0, 30));
+    if (typeof value !== "object" && typeof value !== "function") return String(value);
+    return Object.prototype.toString.call(value);
+  } catch {
+    return "(unprintable)";
+  }
+}
+
+/** Asserts the outcome failed `invalid_argument`. */
+export function assertInvalid(result: Outcome<unknown>, why: string): void {
+  assert.ok(!result.ok, `${why}: expected invalid_argument, but it succeeded`);
+  assert.equal(result.error.code, "invalid_argument", `${why}: ${result.error.message}`);
+}
+
+/** Is `value` a valid deadline options object (or absent)? */
+export function validDeadline(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value !== "object" || Array.isArray(value)) return false;
+  for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
+    if (field === undefined) continue;
+    if (key === "timeout") {
+      if (typeof field !== "number" || !Number.isFinite(field) || field < 0) return false;
+    } else if (key === "signal") {
+      if (!(field instanceof AbortSignal)) return false;
+    } else return false;
+  }
+  return true;
+}

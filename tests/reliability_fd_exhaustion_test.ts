@@ -1,0 +1,49 @@
+/**
+ * Faults: descriptor exhaustion (libuv test-emfile, Deno #10148). A child
+ * `deno` under a limit of 64 descriptors opens connections until one fails:
+ * the failure is a NetError `resource_exhausted` (on connect and, with the
+ * table full of files, on accept), and the listener keeps serving once
+ * descriptors are freed — including the client the kernel queued meanwhile.
+ */
+import assert from "node:assert/strict";
+
+const CHILD = new URL("./_reliability_fd_child.ts", import.meta.url).pathname;
+
+async function underLimit(transport: "tcp" | "unix"): Promise<Record<string, unknown>> {
+  const dir = await Deno.makeTempDir({ prefix: "netkit-fd-" });
+  try {
+    // `ulimit -n` in sh works wherever prlimit(1) is missing.
+    const command = `ulimit -n 64 && exec "$0" run -A --no-config "$1" "$2" "$3"`;
+    const { code, stdout, stderr } = await new Deno.Command("sh", {
+      args: ["-c", command, Deno.execPath(), CHILD, transport, dir],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const errors = new TextDecoder().decode(stderr);
+    assert.equal(code, 0, `child failed (an uncaught error or rejection):\n${errors}`);
+    const entries = [...Deno.readDirSync(dir)];
+    assert.deepEqual(entries, [], "the child left files behind");
+    return JSON.parse(new TextDecoder().decode(stdout));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const transport of ["tcp", "unix"] as const) {
+  Deno.test(`${transport}: out of descriptors, connect and accept fail resource_exhausted and the listener keeps serving`, async () => {
+    const result = await underLimit(transport);
+    const first = result.first as { op: string; code: string };
+    assert.ok(first !== undefined, "the descriptors never ran out");
+    assert.equal(first.code, "resource_exhausted", JSON.stringify(first));
+    assert.ok(["connect", "accept"].includes(first.op), first.op);
+    assert.ok((result.held as number) >= 10, `only ${result.held} streams before exhaustion`);
+    assert.equal(result.servesAfterFreeing, true);
+    const acceptFailure = result.acceptFailure as { op: string; code: string };
+    assert.deepEqual(
+      { op: acceptFailure?.op, code: acceptFailure?.code },
+      { op: "accept", code: "resource_exhausted" },
+    );
+    assert.equal(result.queuedServed, true, "the client queued during exhaustion was not served");
+  });
+}
