@@ -33,6 +33,8 @@ export interface Clock {
   clearAlarm(handle: unknown): void;
 }
 
+const MAX_HOST_DELAY = 2 ** 31 - 1;
+
 interface HostHandle {
   immediate: boolean;
   id: unknown;
@@ -60,7 +62,10 @@ export const systemClock: Clock = {
   setAlarm(at: number, callback: () => void): unknown {
     const delay = Math.ceil(at - performance.now());
     if (delay <= 0) return { immediate: true, id: setImmediate(callback) } as HostHandle;
-    return { immediate: false, id: setTimeout(callback, delay) } as HostHandle;
+    // Host timers overflow past 2^31-1 ms and fire at once; an alarm capped
+    // there fires early, and the scheduler re-arms for what is not yet due.
+    const capped = Math.min(delay, MAX_HOST_DELAY);
+    return { immediate: false, id: setTimeout(callback, capped) } as HostHandle;
   },
   clearAlarm(handle: unknown): void {
     const host = handle as HostHandle;
