@@ -183,10 +183,10 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   // --- reading -------------------------------------------------------------
 
   #check(op: string, options: DeadlineOptions | undefined): void {
-    if (options !== undefined) validateOptions(op, options, DEADLINE_RULES);
     if (this.#closed) throw closedError(op, this.#label);
-    const early = expired(options, op, this.#label);
-    if (early) throw early;
+    if (options === undefined || options === null) return;
+    validateOptions(op, options, DEADLINE_RULES);
+    if (options.signal?.aborted || options.timeout === 0) throw expired(options, op, this.#label);
   }
 
   #fail(error: unknown, op: string): NetError {
@@ -246,7 +246,8 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   #startPump(need: number): Promise<void> {
     if (this.#pump === null) {
       this.#reserve(Math.max(need, Math.min(MIN_SPACE, this.#bufferSize >> 1)));
-      this.#pump = this.#transport.read(this.#buffer.subarray(this.#end))
+      const room = this.#end === 0 ? this.#buffer : this.#buffer.subarray(this.#end);
+      this.#pump = this.#transport.read(room)
         .then(
           this.#onPumped ??= (n) => this.#pumped(n),
           this.#onPumpFailed ??= (error) => this.#pumpFailed(error),

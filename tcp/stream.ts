@@ -7,6 +7,7 @@
 
 import { closedError, NetError, toNetError } from "../common/errors.ts";
 import { invalidArgument, show } from "../common/options.ts";
+import type { DeadlineOptions } from "../common/deadline.ts";
 import { Stream } from "../common/stream.ts";
 
 /** The socket options Deno can set on a TCP connection. */
@@ -94,6 +95,8 @@ const UNSUPPORTED: Record<string, string> = {
 export class TcpStream extends Stream {
   #conn: Deno.TcpConn;
   #noDelay = false;
+  /** Whether the kernel already has `#noDelay` (Deno's sockets start with Nagle on). */
+  #noDelaySet = true;
   #keepAlive = false;
 
   /**
@@ -106,8 +109,13 @@ export class TcpStream extends Stream {
   constructor(conn: Deno.TcpConn, init: TcpStreamInit = {}) {
     super(conn);
     this.#conn = conn;
+    // TCP_NODELAY matters only once we send: it is applied before the first
+    // write, so a connection that never writes pays no setsockopt for it.
+    if (init.noDelay ?? true) {
+      this.#noDelay = true;
+      this.#noDelaySet = false;
+    }
     try {
-      this.#apply("tcp_nodelay", init.noDelay ?? true);
       if (init.keepAlive !== undefined) this.#apply("so_keepalive", init.keepAlive);
     } catch (error) {
       throw toNetError(error, "connect", this.#label);
@@ -130,10 +138,58 @@ export class TcpStream extends Stream {
     return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
   }
 
+  /** Applies a deferred `noDelay` before data goes out. */
+  #syncNoDelay(): void {
+    this.#noDelaySet = true;
+    try {
+      this.#conn.setNoDelay(this.#noDelay);
+    } catch {
+      // A closed or failed connection: the write itself reports it.
+    }
+  }
+
+  /**
+   * One write; see {@linkcode Stream.write}.
+   *
+   * @example
+   * ```ts
+   * import { connect, listen } from "@netkit/netkit/tcp";
+   *
+   * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await connect("127.0.0.1", listener.addr.port);
+   * await using server = await listener.accept();
+   * console.log(await client.write("hi")); // 2
+   * ```
+   */
+  override write(data: Uint8Array | string, options?: DeadlineOptions): Promise<number> {
+    if (!this.#noDelaySet) this.#syncNoDelay();
+    return super.write(data, options);
+  }
+
+  /**
+   * Writes every byte; see {@linkcode Stream.writeAll}.
+   *
+   * @example
+   * ```ts
+   * import { connect, listen } from "@netkit/netkit/tcp";
+   *
+   * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await connect("127.0.0.1", listener.addr.port);
+   * await using server = await listener.accept();
+   * await client.writeAll("hello");
+   * console.log((await server.readExact(5)).length); // 5
+   * ```
+   */
+  override writeAll(data: Uint8Array | string, options?: DeadlineOptions): Promise<void> {
+    if (!this.#noDelaySet) this.#syncNoDelay();
+    return super.writeAll(data, options);
+  }
+
   #apply(name: TcpOptionName, value: boolean): void {
     if (name === "tcp_nodelay") {
       this.#conn.setNoDelay(value);
       this.#noDelay = value;
+      this.#noDelaySet = true;
     } else {
       this.#conn.setKeepAlive(value);
       this.#keepAlive = value;
