@@ -49,8 +49,10 @@ export interface ReadLineOptions extends DeadlineOptions {
 /** Which direction {@linkcode Stream.shutdown} closes. */
 export type ShutdownHow = "r" | "w" | "rw";
 
-/** Largest chunk `read()` iteration hands out, and the pump buffer's usual ceiling. */
+/** Largest chunk that iteration and the web stream hand out per read. */
 const BUFFER_SIZE = 64 * 1024;
+/** The pump buffer's ceiling: a busy stream fetches up to this much per runtime read. */
+const MAX_BUFFER = 256 * 1024;
 /**
  * The pump buffer starts small (a short-lived connection that reads a few
  * bytes should not pay for 64 KiB) and doubles each time a read fills it.
@@ -229,7 +231,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     else {
       this.#end += n;
       // A read that filled all the room suggests more is queued: grow.
-      if (this.#end === this.#buffer.length && this.#bufferSize < BUFFER_SIZE) {
+      if (this.#end === this.#buffer.length && this.#bufferSize < MAX_BUFFER) {
         this.#bufferSize *= 2;
       }
     }
