@@ -145,6 +145,32 @@ function display(path: string): string {
   return path[0] === "\0" ? "@" + path.slice(1) : path;
 }
 
+/**
+ * Tells a live socket at `path` from a stale file left by a crashed owner by
+ * connecting as a stream: refused or missing → stale; accepted → alive (the
+ * probe connection is closed at once, nothing is sent). `aliveOn` names the
+ * other errors that still mean someone is there (a full backlog for a
+ * stream server, "wrong type" for a datagram socket); anything else is
+ * thrown, and the path is then left alone.
+ */
+export async function probeByConnect(
+  path: string,
+  aliveOn: (error: unknown) => boolean,
+): Promise<"alive" | "stale"> {
+  let conn: Deno.UnixConn;
+  try {
+    conn = await Deno.connect({ transport: "unix", path });
+  } catch (error) {
+    if (error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.NotFound) {
+      return "stale";
+    }
+    if (aliveOn(error)) return "alive";
+    throw error;
+  }
+  conn.close();
+  return "alive";
+}
+
 /** A socket bound at a path, and the means to remove that path on close. */
 export interface BoundPath<T> {
   /** What `bind()` returned. */

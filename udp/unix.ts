@@ -14,6 +14,7 @@ import { type Pollable, pollable } from "../common/readiness.ts";
 import {
   bindPath,
   type BoundPath,
+  probeByConnect,
   toSocketPath,
   UNIX_PATH_RULES,
   type UnixPathOptions,
@@ -54,23 +55,12 @@ function display(path: string | null): string | undefined {
 }
 
 /**
- * Tells a live socket at `path` from a stale file: a stream connect is
- * refused by a stale path, and answered "wrong type" by a live datagram
- * socket (accepted by a stream server). Nothing is sent to a live socket.
+ * Tells a live socket at `path` from a stale file (see `probeByConnect`): a
+ * live datagram socket answers a stream connect with "wrong type" (os error
+ * 91). Nothing is sent to it.
  */
-async function probeDatagram(path: string): Promise<"alive" | "stale"> {
-  let conn: Deno.UnixConn;
-  try {
-    conn = await Deno.connect({ transport: "unix", path });
-  } catch (error) {
-    if (error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.NotFound) {
-      return "stale";
-    }
-    if (/\(os error 91\)/.test((error as Error).message)) return "alive";
-    throw error;
-  }
-  conn.close();
-  return "alive";
+function probeDatagram(path: string): Promise<"alive" | "stale"> {
+  return probeByConnect(path, (error) => /\(os error 91\)/.test((error as Error).message));
 }
 
 /**

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { probeByConnect } from "../common/unix_path.ts";
+
 /** A socket path as messages show it: abstract names with lsocket's `"@"`. */
 export function displayPath(path: string): string {
   return path[0] === "\0" ? "@" + path.slice(1) : path;
@@ -15,22 +17,9 @@ export function unixAddr(path: string | null): Deno.UnixAddr {
 }
 
 /**
- * Tells a live server from a stale socket file left by a crashed one:
- * refused or missing → stale; accepted → alive (the probe connection is
- * closed at once). A full backlog (`WouldBlock`) means a live server.
- * Anything else (e.g. `EACCES`) is thrown: the path is then left alone.
+ * Tells a live server from a stale socket file left by a crashed one
+ * (see `probeByConnect`); a full backlog (`WouldBlock`) means a live server.
  */
-export async function probeStream(path: string): Promise<"alive" | "stale"> {
-  let conn: Deno.UnixConn;
-  try {
-    conn = await Deno.connect({ transport: "unix", path });
-  } catch (error) {
-    if (error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.NotFound) {
-      return "stale";
-    }
-    if (error instanceof Deno.errors.WouldBlock) return "alive";
-    throw error;
-  }
-  conn.close();
-  return "alive";
+export function probeStream(path: string): Promise<"alive" | "stale"> {
+  return probeByConnect(path, (error) => error instanceof Deno.errors.WouldBlock);
 }
