@@ -200,6 +200,18 @@ export function formatAddress(address: HostPort): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/**
+ * Lookups in flight. The system resolver cannot be cancelled: a caller that
+ * gave up on one (a `connect` whose deadline passed) leaves it running until
+ * the resolver answers. Tests wait for them with {@linkcode lookupsSettled}.
+ */
+const lookups = new Set<Promise<unknown>>();
+
+/** Resolves once every lookup netkit started has finished (internal; for tests). */
+export async function lookupsSettled(): Promise<void> {
+  while (lookups.size > 0) await Promise.allSettled([...lookups]);
+}
+
 /** One address from {@linkcode resolve}. */
 export interface ResolvedAddress {
   /** `"inet"` for IPv4, `"inet6"` for IPv6. */
@@ -261,10 +273,14 @@ export async function resolve(
   }
   let found: { address: string; family: number }[];
   try {
-    found = await lookup(host, {
+    const pending = lookup(host, {
       all: true,
       family: family === "inet" ? 4 : family === "inet6" ? 6 : 0,
     });
+    lookups.add(pending);
+    const forget = () => lookups.delete(pending);
+    pending.then(forget, forget);
+    found = await pending;
   } catch (error) {
     // Deno's node:dns reports a missing --allow-net as a bare "EPERM".
     if ((error as { code?: unknown }).code === "EPERM") {

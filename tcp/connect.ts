@@ -108,6 +108,10 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
  * work) and each address is tried in turn, like getaddrinfo users do, until
  * one connects. `timeout`/`signal` bound the whole operation, lookup and
  * attempts; an attempt cut short is cancelled in the runtime, not abandoned.
+ * Two runtime limits: a lookup cut short keeps running until the resolver
+ * answers (the system resolver cannot be cancelled), and Deno 2.9.6 leaks
+ * the connection when the cancel lands in the very turn the handshake
+ * completes (a rare race, measured on loopback with 1 ms deadlines).
  *
  * Two forms: `connect(host, port, options?)` and
  * `connect("host:port", options?)` (every form `parseAddress` accepts:

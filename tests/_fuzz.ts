@@ -11,12 +11,16 @@ import { NetError } from "../common/errors.ts";
 /** Runs per property: bounded so the whole suite stays fast. */
 export const RUNS = 150;
 
-/** A fixed seed from NETKIT_FUZZ_SEED replays a failure (fast-check prints the seed). */
-const SEED = Deno.env.get("NETKIT_FUZZ_SEED");
+/**
+ * The seed: fixed by default, so `deno task test` (and CI) runs the same
+ * inputs every time; `NETKIT_FUZZ_SEED=random` (`deno task test:fuzz`) explores
+ * new ones, and `NETKIT_FUZZ_SEED=<n>` replays the seed a failure printed.
+ */
+const SEED = Deno.env.get("NETKIT_FUZZ_SEED") ?? "20261126";
 
-/** fast-check parameters: `numRuns` runs, random inputs unless NETKIT_FUZZ_SEED is set. */
+/** fast-check parameters: `numRuns` runs from {@linkcode SEED}. */
 export function params(numRuns: number = RUNS): fc.Parameters<unknown> {
-  return SEED === undefined ? { numRuns } : { numRuns, seed: Number(SEED) };
+  return SEED === "random" ? { numRuns } : { numRuns, seed: Number(SEED) };
 }
 
 /** fast-check parameters shared by every property. */
@@ -183,12 +187,12 @@ export function validDeadline(value: unknown): boolean {
   if (value === undefined || value === null) return true;
   if (typeof value !== "object" || Array.isArray(value)) return false;
   for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
+    // An unknown field is refused whatever its value (Ward: no silent misconfiguration).
+    if (key !== "timeout" && key !== "signal") return false;
     if (field === undefined) continue;
     if (key === "timeout") {
       if (typeof field !== "number" || !Number.isFinite(field) || field < 0) return false;
-    } else if (key === "signal") {
-      if (!(field instanceof AbortSignal)) return false;
-    } else return false;
+    } else if (!(field instanceof AbortSignal)) return false;
   }
   return true;
 }
