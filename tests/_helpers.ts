@@ -1,4 +1,6 @@
 /** Test helpers shared by the common-core tests: connected stream pairs over real sockets. */
+import assert from "node:assert/strict";
+import { NetError } from "../common/errors.ts";
 import { Stream } from "../common/stream.ts";
 
 /** A connected pair over TCP or unix, and a way to drop everything. */
@@ -89,4 +91,21 @@ export async function resetPeer(data: string): Promise<{ stream: Stream; done: P
   } finally {
     listener.close();
   }
+}
+
+/** Awaits `work`, asserting it rejects with a NetError of `code` (and `field`, when given). */
+export async function rejectsWith(
+  work: Promise<unknown> | (() => unknown),
+  code: string,
+  field?: string,
+): Promise<NetError> {
+  try {
+    await (typeof work === "function" ? work() : work);
+  } catch (error) {
+    assert.ok(error instanceof NetError, `expected NetError, got ${error}`);
+    assert.equal(error.code, code, error.message);
+    if (field !== undefined) assert.equal(error.field, field, error.message);
+    return error;
+  }
+  assert.fail(`expected a NetError ${code}`);
 }

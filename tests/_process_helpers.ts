@@ -1,27 +1,10 @@
 /** Helpers shared by the process tests. */
-import assert from "node:assert/strict";
-import { NetError } from "../common/errors.ts";
 
 /** Decodes bytes as UTF-8 text. */
 export const text = (bytes: Uint8Array | null): string | null =>
   bytes === null ? null : new TextDecoder().decode(bytes);
 
-/** Asserts that `work` rejects with a NetError of `code` (and `field`, when given). */
-export async function rejectsWith(
-  work: Promise<unknown> | (() => unknown),
-  code: string,
-  field?: string,
-): Promise<NetError> {
-  try {
-    await (typeof work === "function" ? work() : work);
-  } catch (error) {
-    assert.ok(error instanceof NetError, `expected NetError, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    if (field !== undefined) assert.equal(error.field, field, error.message);
-    return error;
-  }
-  assert.fail(`expected a NetError ${code}`);
-}
+export { rejectsWith } from "./_helpers.ts";
 
 /** Our direct children that are zombies (exited, not reaped), from /proc. */
 export function zombieChildren(): number[] {

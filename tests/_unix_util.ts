@@ -1,4 +1,3 @@
-import type { NetError } from "../common/errors.ts";
 /** Helpers for the unix tests: temp dirs, crashed servers, children under uid 65534. */
 
 /** The unix module, as a file URL a child process can import. */
@@ -87,30 +86,7 @@ export async function runAsNobody(code: string, args: string[], cwd: string): Pr
   return stdout.trim();
 }
 
-/** Awaits `promise`, asserting it rejects with a NetError of `code` (and `field`). */
-export async function rejectsWith(
-  promise: Promise<unknown> | (() => Promise<unknown>),
-  code: string,
-  field?: string,
-): Promise<NetError> {
-  let error: unknown;
-  try {
-    await (typeof promise === "function" ? promise() : promise);
-  } catch (caught) {
-    error = caught;
-  }
-  if (!(error instanceof Error) || error.name !== "NetError") {
-    throw new Error(`expected a NetError ${code}, got ${error === undefined ? "success" : error}`);
-  }
-  const netError = error as NetError;
-  if (netError.code !== code) {
-    throw new Error(`expected code ${code}, got ${netError.code}: ${netError.message}`);
-  }
-  if (field !== undefined && netError.field !== field) {
-    throw new Error(`expected field ${field}, got ${netError.field}: ${netError.message}`);
-  }
-  return netError;
-}
+export { rejectsWith } from "./_helpers.ts";
 
 /** True when something exists at `path` (without following symlinks). */
 export async function exists(path: string): Promise<boolean> {

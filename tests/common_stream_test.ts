@@ -1,19 +1,8 @@
 import assert from "node:assert/strict";
 import { NetError } from "../common/errors.ts";
-import { PAIRS, resetPeer } from "./_helpers.ts";
+import { PAIRS, rejectsWith, resetPeer } from "./_helpers.ts";
 
 const text = (bytes: Uint8Array | null) => bytes === null ? null : new TextDecoder().decode(bytes);
-
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<NetError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof NetError, `expected NetError, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected a NetError ${code}`);
-}
 
 for (const [kind, makePair] of PAIRS) {
   Deno.test(`${kind}: read returns what is available, up to max`, async () => {
