@@ -112,19 +112,8 @@ export class TimerHeap {
 
   /** Adds a timer. */
   push(timer: TimerEntry): void {
-    const items = this.items;
-    let index = items.length;
-    items.push(timer);
-    while (index > 0) {
-      const parentIndex = (index - 1) >> 1;
-      const parent = items[parentIndex];
-      if (!before(timer, parent)) break;
-      items[index] = parent;
-      parent._index = index;
-      index = parentIndex;
-    }
-    items[index] = timer;
-    timer._index = index;
+    this.items.push(timer);
+    this.#swim(this.items.length - 1);
   }
 
   /** Removes and returns the earliest timer. */
