@@ -185,6 +185,18 @@ export class DatagramPump<D> {
     while (this.#pending !== null) await this.#pending;
   }
 
+  /** Yields what `receive` returns until the socket closes (then ends quietly). */
+  async *iterate<T>(receive: () => Promise<T>): AsyncGenerator<T> {
+    for (;;) {
+      try {
+        yield await receive();
+      } catch (error) {
+        if (this.#closed) return;
+        throw error;
+      }
+    }
+  }
+
   /** Readiness for `select`: readable when a datagram is buffered; never consumes. */
   pollable(): Pollable {
     const isClosed = () => this.#closed;

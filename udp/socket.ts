@@ -570,15 +570,8 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
    * }
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<UdpDatagram> {
-    for (;;) {
-      try {
-        yield await this.receive();
-      } catch (error) {
-        if (this.#pump.closed) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<UdpDatagram> {
+    return this.#pump.iterate(() => this.receive());
   }
 
   /** Readiness for `scheduler.select`: readable when a datagram is buffered. */

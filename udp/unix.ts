@@ -261,15 +261,8 @@ export class UnixDatagramSocket implements AsyncIterable<UnixDatagram>, AsyncDis
    * }
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<UnixDatagram> {
-    for (;;) {
-      try {
-        yield await this.receive();
-      } catch (error) {
-        if (this.#pump.closed) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<UnixDatagram> {
+    return this.#pump.iterate(() => this.receive());
   }
 
   /** Readiness for `scheduler.select`: readable when a datagram is buffered. */
