@@ -1,9 +1,10 @@
 /**
  * Child of reliability_fd_exhaustion_test.ts, run under
- * `prlimit --nofile=64` as `deno run -A --no-config CHILD tcp|unix DIR`.
+ * `ulimit -n LIMIT` as `deno run -A --no-config CHILD tcp|unix DIR`.
  *
  * 1. Opens connections (connect + accept) until one side fails.
- * 2. Frees 10 and checks the listener still serves an echo.
+ * 2. Frees 10 and checks the listener still serves an echo, including the
+ *    client whose accept failed (when accept was the side that failed).
  * 3. Exhausts descriptors with files, lets one client connect (the kernel
  *    queues it), so that `accept` itself fails; frees files and checks the
  *    queued client is then accepted and served.
@@ -44,8 +45,11 @@ async function echo(client: Stream, server: Stream): Promise<boolean> {
 
 const held: Stream[] = [];
 const result: Record<string, unknown> = { transport };
+// A client whose accept failed: the kernel keeps it queued on the listener.
+let orphan: Stream | undefined;
 
-// 1. Connections until the descriptors run out.
+// 1. Connections until the descriptors run out. Whether connect or accept
+// fails first depends on how many descriptors the runtime itself holds.
 for (let i = 0; i < 200 && result.first === undefined; i++) {
   let client: Stream;
   try {
@@ -54,18 +58,25 @@ for (let i = 0; i < 200 && result.first === undefined; i++) {
     result.first = describe(error);
     break;
   }
-  held.push(client);
   try {
-    held.push(await listener.accept({ timeout: 5000 }));
+    const server = await listener.accept({ timeout: 5000 });
+    held.push(client, server);
   } catch (error) {
     result.first = describe(error);
+    orphan = client;
   }
 }
 result.held = held.length;
 
-// 2. Free ten, then serve again.
+// 2. Free ten, then the orphan (if any) is accepted and served, and so is a
+// new client.
 for (const stream of held.splice(0, 10)) stream.close();
-if (held.length % 2 === 1) held.pop()!.close(); // a client whose accept failed
+if (orphan !== undefined) {
+  const server = await listener.accept({ timeout: 5000 });
+  result.orphanServed = await echo(orphan, server);
+  orphan.close();
+  server.close();
+}
 const [client, server] = await Promise.all([connect(), listener.accept({ timeout: 5000 })]);
 result.servesAfterFreeing = await echo(client, server);
 client.close();
