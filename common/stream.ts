@@ -58,9 +58,29 @@ const MAX_BUFFER = 256 * 1024;
  * bytes should not pay for 64 KiB) and doubles each time a read fills it.
  */
 const INITIAL_BUFFER = 4 * 1024;
+/**
+ * Pump buffers of the initial size that were never handed out (no view of
+ * them exists) and have no runtime read pending are recycled when their
+ * stream closes or grows: a short connection then costs no fresh
+ * ArrayBuffer (whose first touch page-faults). Their old bytes are never
+ * exposed: reads hand out only what the runtime wrote after `#end`.
+ */
+const spare: Uint8Array[] = [];
+const SPARE_LIMIT = 64;
+
+/** A buffer of `size` bytes, recycled when it is the initial size. */
+function allocate(size: number): Uint8Array {
+  return size === INITIAL_BUFFER && spare.length > 0 ? spare.pop()! : new Uint8Array(size);
+}
+
+/** Keeps `buffer` for reuse; the caller guarantees no view or read of it is alive. */
+function recycle(buffer: Uint8Array): void {
+  if (buffer.length === INITIAL_BUFFER && spare.length < SPARE_LIMIT) spare.push(buffer);
+}
 const MIN_SPACE = 16 * 1024;
 const DEFAULT_MAX_LINE = 64 * 1024;
 const EMPTY = new Uint8Array(0);
+const NO_INIT: StreamInit = Object.freeze({});
 const NEWLINE = new Uint8Array([10]);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -146,7 +166,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * @param transport A `Deno.Conn` or another {@linkcode StreamTransport}.
    * @param init Addresses and a label for messages.
    */
-  constructor(transport: StreamTransport, init: StreamInit = {}) {
+  constructor(transport: StreamTransport, init: StreamInit = NO_INIT) {
     this.#transport = transport;
     const conn = transport as Partial<Deno.Conn>;
     this.#localAddr = init.localAddr !== undefined ? init.localAddr : (conn.localAddr ?? null);
@@ -212,8 +232,9 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     if (size <= this.#buffer.length && !this.#shared) {
       this.#buffer.copyWithin(0, this.#start, this.#end);
     } else {
-      const fresh = new Uint8Array(2 ** Math.ceil(Math.log2(size)));
+      const fresh = allocate(2 ** Math.ceil(Math.log2(size)));
       fresh.set(this.#buffer.subarray(this.#start, this.#end));
+      if (!this.#shared) recycle(this.#buffer);
       this.#buffer = fresh;
       this.#shared = false;
     }
@@ -782,6 +803,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#start = this.#end = 0;
+    if (!this.#shared && this.#pump === null) recycle(this.#buffer);
     this.#buffer = EMPTY;
     try {
       this.#transport.close();
