@@ -80,7 +80,8 @@ export function checkPort(op: string, port: unknown, field = "port"): number {
 export function checkHost(op: string, host: unknown, field = "hostname"): string {
   if (typeof host === "string") {
     const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-    if (isIP(bare) === 6 || (isIP(bare) === 4 && bare === host)) return bare;
+    const version = isIP(bare);
+    if (version === 6 || (version === 4 && bare === host)) return bare;
     if (bare === host && HOSTNAME.test(host) && !/^[\d.]+$/.test(host)) return host;
   }
   throw invalidArgument(

@@ -16,7 +16,7 @@ import { isIP } from "node:net";
 import { type DeadlineOptions, deadlineSignal, hasDeadline } from "../common/deadline.ts";
 import { NetError, toNetError } from "../common/errors.ts";
 import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/options.ts";
-import { TcpStream } from "./stream.ts";
+import { TcpStream, type TcpStreamInit } from "./stream.ts";
 
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions extends DeadlineOptions {
@@ -156,36 +156,58 @@ export function connect(host: string, port: number, options?: ConnectOptions): P
  * ```
  */
 export function connect(address: string, options?: ConnectOptions): Promise<TcpStream>;
-export async function connect(
+export function connect(
   host: string,
   portOrOptions?: number | ConnectOptions,
   options?: ConnectOptions,
 ): Promise<TcpStream> {
-  const { host: hostname, port, options: opts } = target(host, portOrOptions, options);
-  const label = hostPort(hostname, port);
-  if (!hasDeadline(opts)) return await open(hostname, port, opts, label, undefined);
-  const deadline = deadlineSignal(opts, "connect", label);
+  let parsed: { host: string; port: number; options: ConnectOptions };
   try {
-    return await open(hostname, port, opts, label, deadline.signal);
+    parsed = target(host, portOrOptions, options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const { host: hostname, port, options: opts } = parsed;
+  // Without a deadline there is nothing to set up or tear down: the attempt's
+  // own promise is the answer (no extra async frame per connection).
+  if (!hasDeadline(opts)) return open(hostname, port, opts, undefined);
+  return openWithin(hostname, port, opts);
+}
+
+/** {@linkcode open} under the caller's `timeout`/`signal`. */
+async function openWithin(
+  hostname: string,
+  port: number,
+  opts: ConnectOptions,
+): Promise<TcpStream> {
+  const deadline = deadlineSignal(opts, "connect", hostPort(hostname, port));
+  try {
+    return await open(hostname, port, opts, deadline.signal);
   } finally {
     deadline.dispose();
   }
 }
+
+/** How `connect` sets up its streams when no option asks otherwise. */
+const DEFAULT_INIT: TcpStreamInit = Object.freeze({ noDelay: true });
 
 /** Resolves `hostname` and tries each address in turn until one connects. */
 async function open(
   hostname: string,
   port: number,
   opts: ConnectOptions,
-  label: string,
   signal: AbortSignal | undefined,
 ): Promise<TcpStream> {
-  let addresses: Pick<ResolvedAddress, "address">[];
+  const init = opts.noDelay === undefined && opts.keepAlive === undefined
+    ? DEFAULT_INIT
+    : { noDelay: opts.noDelay ?? true, keepAlive: opts.keepAlive };
+  // An IP literal needs no lookup: one attempt.
+  if (isIP(hostname) !== 0) return stream(await attempt(hostname, port, signal), init);
+  let addresses: ResolvedAddress[];
   try {
-    addresses = isIP(hostname) !== 0
-      ? [{ address: hostname }]
-      : await untilAborted(resolve(hostname), signal);
+    addresses = await untilAborted(resolve(hostname), signal);
   } catch (error) {
+    const label = hostPort(hostname, port);
     const failure = toNetError(error, "connect", label);
     if (failure.op === "connect") throw failure;
     throw new NetError(failure.code, failure.detail, {
@@ -198,21 +220,43 @@ async function open(
   for (const { address } of addresses) {
     let conn: Deno.TcpConn;
     try {
-      conn = await Deno.connect({ hostname: address, port, signal });
+      conn = await attempt(address, port, signal);
     } catch (error) {
-      // Deno rejects with the signal's reason (our NetError), or an AbortError
-      // when the signal was aborted before the call.
-      if (signal?.aborted) throw signal.reason as NetError;
-      first ??= toNetError(error, "connect", hostPort(address, port));
+      if (signal?.aborted) throw error;
+      first ??= error as NetError;
       continue;
     }
-    try {
-      return new TcpStream(conn, { noDelay: opts.noDelay ?? true, keepAlive: opts.keepAlive });
-    } catch (error) {
-      conn.close();
-      throw error;
-    }
+    return stream(conn, init);
   }
   throw first ??
-    new NetError("name_not_resolved", "no address found", { op: "connect", address: label });
+    new NetError("name_not_resolved", "no address found", {
+      op: "connect",
+      address: hostPort(hostname, port),
+    });
+}
+
+/** One connection attempt to an IP address; failures are NetErrors. */
+async function attempt(
+  address: string,
+  port: number,
+  signal: AbortSignal | undefined,
+): Promise<Deno.TcpConn> {
+  try {
+    return await Deno.connect({ hostname: address, port, signal });
+  } catch (error) {
+    // Deno rejects with the signal's reason (our NetError), or an AbortError
+    // when the signal was aborted before the call.
+    if (signal?.aborted) throw signal.reason as NetError;
+    throw toNetError(error, "connect", hostPort(address, port));
+  }
+}
+
+/** Makes the stream, closing the connection if that fails. */
+function stream(conn: Deno.TcpConn, init: TcpStreamInit): TcpStream {
+  try {
+    return new TcpStream(conn, init);
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
 }

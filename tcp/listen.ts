@@ -69,13 +69,13 @@ export class TcpListener implements AsyncIterable<TcpStream>, AsyncDisposable {
    */
   constructor(listener: Deno.TcpListener, options: { noDelay?: boolean } = {}) {
     this.#addr = listener.addr;
-    const noDelay = options.noDelay ?? true;
+    const init = Object.freeze({ noDelay: options.noDelay ?? true });
     const label = describe(this.#addr);
     this.#pump = new AcceptPump<Deno.TcpConn, TcpStream>(
       listener,
       (conn) => {
         try {
-          return new TcpStream(conn, { noDelay });
+          return new TcpStream(conn, init);
         } catch (error) {
           conn.close();
           throw toNetError(error, "accept", label);
