@@ -1,5 +1,5 @@
 import type { DeadlineOptions } from "../common/deadline.ts";
-import { expired, withDeadline } from "../common/deadline.ts";
+import { expired, hasDeadline, withDeadline } from "../common/deadline.ts";
 import { toNetError } from "../common/errors.ts";
 import { DEADLINE_RULES, validateOptions } from "../common/options.ts";
 import { toSocketPath } from "../common/unix_path.ts";
@@ -37,23 +37,53 @@ export type ConnectOptions = DeadlineOptions;
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function connect(path: string, options?: ConnectOptions): Promise<UnixStream> {
-  const socketPath = toSocketPath("connect", path);
-  const address = displayPath(socketPath);
-  if (options !== undefined) {
-    validateOptions<ConnectOptions>("connect", options, DEADLINE_RULES);
-    const early = expired(options, "connect", address);
-    if (early) throw early;
+export function connect(path: string, options?: ConnectOptions): Promise<UnixStream> {
+  let socketPath: string;
+  try {
+    socketPath = toSocketPath("connect", path);
+    if (options !== undefined) {
+      validateOptions<ConnectOptions>("connect", options, DEADLINE_RULES);
+      const early = expired(options, "connect", displayPath(socketPath));
+      if (early) throw early;
+    }
+  } catch (error) {
+    return Promise.reject(error);
   }
-  // A unix connect never blocks (connected, refused or backlog full at once),
-  // so a deadline only has to stop the waiting; a late conn is closed.
   const attempt = Deno.connect({ transport: "unix", path: socketPath });
+  return hasDeadline(options)
+    ? connectWithin(attempt, socketPath, options!)
+    : connected(attempt, socketPath);
+}
+
+/** The stream once `attempt` connects; failures are NetErrors naming the path. */
+async function connected(
+  attempt: Promise<Deno.UnixConn>,
+  socketPath: string,
+): Promise<UnixStream> {
   let conn: Deno.UnixConn;
   try {
-    conn = await withDeadline(attempt, options, "connect", address);
+    conn = await attempt;
   } catch (error) {
-    attempt.then((late) => late.close(), () => {});
-    throw toNetError(error, "connect", address);
+    throw toNetError(error, "connect", displayPath(socketPath));
   }
   return new UnixStream(conn, { localAddr: conn.localAddr, remoteAddr: unixAddr(socketPath) });
+}
+
+/**
+ * {@linkcode connected} under a deadline. A unix connect never blocks
+ * (connected, refused or backlog full at once), so the deadline only has to
+ * stop the waiting; a connection that arrives late is closed.
+ */
+async function connectWithin(
+  attempt: Promise<Deno.UnixConn>,
+  socketPath: string,
+  options: ConnectOptions,
+): Promise<UnixStream> {
+  try {
+    await withDeadline(attempt, options, "connect", displayPath(socketPath));
+  } catch (error) {
+    attempt.then((late) => late.close(), () => {});
+    throw toNetError(error, "connect", displayPath(socketPath));
+  }
+  return connected(attempt, socketPath);
 }

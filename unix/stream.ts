@@ -31,7 +31,7 @@ export class UnixStream extends Stream {
    * @param conn The runtime connection.
    * @param init Addresses to report instead of the runtime's.
    */
-  constructor(conn: Deno.UnixConn, init: StreamInit = {}) {
+  constructor(conn: Deno.UnixConn, init?: StreamInit) {
     super(conn, init);
   }
 }
