@@ -102,6 +102,12 @@ Deno.test("sendTo rejects bad ports, hosts, data and options", async () => {
   }
   await rejectsWith(socket.sendTo("x", "", 9), "invalid_argument", "host");
   await rejectsWith(socket.sendTo("x", "no such host!", 9), "invalid_argument", "host");
+  // Bad input is reported as such even when the deadline has already passed.
+  await rejectsWith(
+    socket.sendTo("x", "no such host!", 9, { timeout: 0 }),
+    "invalid_argument",
+    "host",
+  );
   await rejectsWith(socket.sendTo(42 as never, HOST, 9), "invalid_argument", "data");
   await rejectsWith(
     socket.sendTo("x", HOST, 9, { timeout: -1 }),

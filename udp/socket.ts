@@ -6,7 +6,7 @@
  */
 
 import { isIP } from "node:net";
-import { describeAddress } from "../common/address.ts";
+import { checkHost, describeAddress } from "../common/address.ts";
 import { type DeadlineOptions, withDeadline } from "../common/deadline.ts";
 import { closedError, NetError, toNetError } from "../common/errors.ts";
 import {
@@ -216,9 +216,10 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
       throw invalidArgument(op, "port", "an integer from 1 to 65535", port);
     }
     const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-    const ip = isIP(bare) !== 0
-      ? bare
-      : await withDeadline(resolveFor(op, this.#family, bare, "host"), options, op, host);
+    if (isIP(bare) !== 0) return destination(op, this.#family, bare, port, "host", this.#label);
+    // A malformed name is bad input whatever the deadline: checked first.
+    const name = checkHost(op, bare, "host");
+    const ip = await withDeadline(resolveFor(op, this.#family, name, "host"), options, op, host);
     return destination(op, this.#family, ip, port, "host", this.#label);
   }
 
