@@ -58,6 +58,22 @@ const MAX_BUFFER = 256 * 1024;
  * bytes should not pay for 64 KiB) and doubles each time a read fills it.
  */
 const INITIAL_BUFFER = 4 * 1024;
+const MIN_SPACE = 16 * 1024;
+const DEFAULT_MAX_LINE = 64 * 1024;
+const EMPTY = new Uint8Array(0);
+const NO_INIT: StreamInit = Object.freeze({});
+const NEWLINE = new Uint8Array([10]);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A line's text: the record without a trailing `"\r"`, decoded as UTF-8. */
+function lineText(record: Uint8Array): string {
+  const end = record.length > 0 && record[record.length - 1] === 13
+    ? record.length - 1
+    : record.length;
+  return decoder.decode(record.subarray(0, end));
+}
+
 /**
  * Pump buffers of the initial size that were never handed out (no view of
  * them exists) and have no runtime read pending are recycled when their
@@ -77,13 +93,7 @@ function allocate(size: number): Uint8Array {
 function recycle(buffer: Uint8Array): void {
   if (buffer.length === INITIAL_BUFFER && spare.length < SPARE_LIMIT) spare.push(buffer);
 }
-const MIN_SPACE = 16 * 1024;
-const DEFAULT_MAX_LINE = 64 * 1024;
-const EMPTY = new Uint8Array(0);
-const NO_INIT: StreamInit = Object.freeze({});
-const NEWLINE = new Uint8Array([10]);
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+
 const LINE_RULES: Schema = {
   ...DEADLINE_RULES,
   maxBytes: { type: "integer", min: 1 },
@@ -336,7 +346,19 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * b.close();
    * ```
    */
-  async read(max = 16384, options?: DeadlineOptions): Promise<Uint8Array | null> {
+  read(max = 16384, options?: DeadlineOptions): Promise<Uint8Array | null> {
+    // Fast path (no async frame): bytes already buffered, no deadline, no queue.
+    const available = this.#end - this.#start;
+    if (
+      available > 0 && options === undefined && !this.#readLock.held &&
+      typeof max === "number" && (max | 0) === max && max > 0
+    ) {
+      return Promise.resolve(this.#take(available < max ? available : max));
+    }
+    return this.#read(max, options);
+  }
+
+  async #read(max: number, options: DeadlineOptions | undefined): Promise<Uint8Array | null> {
     if (!Number.isInteger(max) || max < 1) {
       throw invalidArgument("read", "max", "a positive integer", max);
     }
@@ -435,15 +457,20 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * b.close();
    * ```
    */
-  async readExact(n: number, options?: DeadlineOptions): Promise<Uint8Array> {
-    // Fast path: a small integer count already buffered, no deadline, no queue.
+  readExact(n: number, options?: DeadlineOptions): Promise<Uint8Array> {
+    // Fast path, kept out of the async function (cheaper while V8 is still
+    // warming up): a small integer count already buffered, no deadline, no queue.
     if (
       typeof n === "number" && (n | 0) === n && n > 0 && this.#end - this.#start >= n &&
       options === undefined &&
       !this.#readLock.held
     ) {
-      return this.#take(n);
+      return Promise.resolve(this.#take(n));
     }
+    return this.#readExact(n, options);
+  }
+
+  async #readExact(n: number, options: DeadlineOptions | undefined): Promise<Uint8Array> {
     if (!Number.isInteger(n) || n < 0) {
       throw invalidArgument("readExact", "n", "a non-negative integer", n);
     }
@@ -597,13 +624,23 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * b.close();
    * ```
    */
-  async readLine(options?: ReadLineOptions): Promise<string | null> {
+  readLine(options?: ReadLineOptions): Promise<string | null> {
+    // Fast path (no async frame): a whole line already buffered, default
+    // limit, no deadline, no queue.
+    if (options === undefined && this.#end > this.#start && !this.#readLock.held) {
+      const at = this.#buffer.subarray(0, this.#end).indexOf(10, this.#start);
+      if (at !== -1 && at - this.#start <= DEFAULT_MAX_LINE) {
+        const record = this.#take(at - this.#start);
+        this.#start += 1;
+        return Promise.resolve(lineText(record));
+      }
+    }
+    return this.#readLine(options);
+  }
+
+  async #readLine(options: ReadLineOptions | undefined): Promise<string | null> {
     const record = await this.readUntil(NEWLINE, options);
-    if (record === null) return null;
-    const end = record.length > 0 && record[record.length - 1] === 13
-      ? record.length - 1
-      : record.length;
-    return decoder.decode(record.subarray(0, end));
+    return record === null ? null : lineText(record);
   }
 
   // --- writing -------------------------------------------------------------

@@ -97,6 +97,41 @@ for (const [kind, makePair] of PAIRS) {
     assert.equal(await pair.server.readLine(), null);
   });
 
+  Deno.test(`${kind}: reads waiting in line are served in order, even when bytes are buffered`, async () => {
+    await using pair = await makePair();
+    await pair.client.writeAll("xy");
+    assert.equal(text(await pair.server.readExact(1)), "x");
+    assert.equal(pair.server.buffered, 1);
+    // The first read holds the line waiting for more; the later calls could be
+    // answered from the buffered "y" at once but must wait their turn.
+    const first = pair.server.readExact(3, { timeout: 5000 });
+    const second = pair.server.read();
+    const third = pair.server.readLine();
+    await pair.client.writeAll("zw");
+    assert.equal(text(await first), "yzw");
+    await pair.client.writeAll("Q");
+    assert.equal(text(await second), "Q");
+    await pair.client.writeAll("line\r\n");
+    assert.equal(await third, "line");
+  });
+
+  Deno.test(`${kind}: buffered lines, frames and chunks come out whole and in order`, async () => {
+    await using pair = await makePair();
+    const long = "L".repeat(70 * 1024);
+    await pair.client.writeAll(`a\r\nb\n\n${long}\nrest`);
+    await pair.client.shutdown("w");
+    await pair.server.readExact(1).then((a) => assert.equal(text(a), "a"));
+    assert.equal(await pair.server.readLine(), "");
+    assert.equal(await pair.server.readLine(), "b");
+    assert.equal(await pair.server.readLine(), "");
+    // Longer than the default 64 KiB limit: refused, bytes kept.
+    await rejectsWith(pair.server.readLine(), "invalid_argument", "maxBytes");
+    assert.equal(await pair.server.readLine({ maxBytes: long.length }), long);
+    assert.equal(text(await pair.server.read(2)), "re");
+    assert.equal(text(await pair.server.read()), "st");
+    assert.equal(await pair.server.read(), null);
+  });
+
   Deno.test(`${kind}: readUntil with a multi-byte delimiter`, async () => {
     await using pair = await makePair();
     await pair.client.writeAll("a--b-c--");
