@@ -161,7 +161,7 @@ export class SchedulerCore implements TimerHost, ThreadHost {
   }
 
   /** Starts a wait until `due` that resolves `onTime` then. */
-  #wait<T>(
+  wait<T>(
     op: string,
     due: number,
     options: DeadlineOptions | undefined,
@@ -207,27 +207,6 @@ export class SchedulerCore implements TimerHost, ThreadHost {
     if (thread !== undefined) thread.track(waiter as Waiter<unknown>);
     if (owner !== undefined) waiter.owners.push(owner);
     return waiter;
-  }
-
-  /** Starts a sleep-job wait (see {@linkcode SleepJob}). */
-  _sleepWait<T>(
-    op: string,
-    due: number,
-    options: DeadlineOptions | undefined,
-    owner: WaiterOwner,
-  ): Waiter<T | undefined> {
-    return this.#wait<T | undefined>(op, due, options, undefined, owner);
-  }
-
-  /** Starts a wait until `due` that resolves `onTime` then. */
-  wait<T>(
-    op: string,
-    due: number,
-    options: DeadlineOptions | undefined,
-    onTime: T,
-    owner: WaiterOwner | undefined,
-  ): Waiter<T> {
-    return this.#wait(op, due, options, onTime, owner);
   }
 
   /** Reports an error nobody else will see. */

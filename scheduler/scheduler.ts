@@ -174,18 +174,7 @@ export class Scheduler {
    * ```
    */
   sleep(ms: number, options?: DeadlineOptions): Promise<void> {
-    try {
-      return this.#core.wait<void>(
-        "sleep",
-        this.#core.dueIn("sleep", ms),
-        options,
-        undefined,
-        undefined,
-      )
-        .promise;
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#sleep("sleep", () => this.#core.dueIn("sleep", ms), options);
   }
 
   /**
@@ -208,15 +197,13 @@ export class Scheduler {
    * ```
    */
   sleepUntil(t: number, options?: DeadlineOptions): Promise<void> {
+    return this.#sleep("sleepUntil", () => this.#core.dueAt("sleepUntil", t), options);
+  }
+
+  /** A sleep until the time `due()` computes; bad input rejects instead of throwing. */
+  #sleep(op: string, due: () => number, options: DeadlineOptions | undefined): Promise<void> {
     try {
-      return this.#core.wait<void>(
-        "sleepUntil",
-        this.#core.dueAt("sleepUntil", t),
-        options,
-        undefined,
-        undefined,
-      )
-        .promise;
+      return this.#core.wait<void>(op, due(), options, undefined, undefined).promise;
     } catch (error) {
       return Promise.reject(error);
     }
