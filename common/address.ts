@@ -198,7 +198,7 @@ export function formatAddress(address: HostPort): string {
   }
   const host = checkHost("formatAddress", address.hostname);
   const port = checkPort("formatAddress", address.port);
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+  return hostPortLabel(host, port);
 }
 
 /**
@@ -342,13 +342,19 @@ export function interfaces(): InterfaceAddress[] {
   }
 }
 
+/**
+ * `"host:port"` for messages, with an IPv6 host in brackets (`"[::1]:80"`).
+ * Internal: no checks, for addresses netkit already holds.
+ */
+export function hostPortLabel(hostname: string, port: number): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
 /** Formats a Deno address for messages: `"ip:port"`, `"[v6]:port"` or a path. */
 export function describeAddress(address: Deno.Addr | null | undefined): string | undefined {
   if (!address) return undefined;
   if (address.transport === "tcp" || address.transport === "udp") {
-    return address.hostname.includes(":")
-      ? `[${address.hostname}]:${address.port}`
-      : `${address.hostname}:${address.port}`;
+    return hostPortLabel(address.hostname, address.port);
   }
   return "path" in address ? address.path ?? undefined : undefined;
 }

@@ -8,6 +8,7 @@
 import {
   checkHost,
   type HostPort,
+  hostPortLabel,
   parseAddress,
   resolve,
   type ResolvedAddress,
@@ -34,10 +35,6 @@ const CONNECT_RULES = {
   noDelay: { type: "boolean" },
   keepAlive: { type: "boolean" },
 } as const;
-
-function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 function checkConnectPort(port: unknown): number {
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
@@ -180,7 +177,7 @@ async function openWithin(
   port: number,
   opts: ConnectOptions,
 ): Promise<TcpStream> {
-  const deadline = deadlineSignal(opts, "connect", hostPort(hostname, port));
+  const deadline = deadlineSignal(opts, "connect", hostPortLabel(hostname, port));
   try {
     return await open(hostname, port, opts, deadline.signal);
   } finally {
@@ -207,7 +204,7 @@ async function open(
   try {
     addresses = await untilAborted(resolve(hostname), signal);
   } catch (error) {
-    const label = hostPort(hostname, port);
+    const label = hostPortLabel(hostname, port);
     const failure = toNetError(error, "connect", label);
     if (failure.op === "connect") throw failure;
     throw new NetError(failure.code, failure.detail, {
@@ -231,7 +228,7 @@ async function open(
   throw first ??
     new NetError("name_not_resolved", "no address found", {
       op: "connect",
-      address: hostPort(hostname, port),
+      address: hostPortLabel(hostname, port),
     });
 }
 
@@ -247,7 +244,7 @@ async function attempt(
     // Deno rejects with the signal's reason (our NetError), or an AbortError
     // when the signal was aborted before the call.
     if (signal?.aborted) throw signal.reason as NetError;
-    throw toNetError(error, "connect", hostPort(address, port));
+    throw toNetError(error, "connect", hostPortLabel(address, port));
   }
 }
 

@@ -5,7 +5,13 @@
  * @module
  */
 
-import { checkHost, type HostPort, INADDR_ANY, parseAddress } from "../common/address.ts";
+import {
+  checkHost,
+  type HostPort,
+  hostPortLabel,
+  INADDR_ANY,
+  parseAddress,
+} from "../common/address.ts";
 import type { DeadlineOptions } from "../common/deadline.ts";
 import { NetError, toNetError } from "../common/errors.ts";
 import { AcceptPump } from "../common/listener.ts";
@@ -70,7 +76,7 @@ export class TcpListener implements AsyncIterable<TcpStream>, AsyncDisposable {
   constructor(listener: Deno.TcpListener, options: { noDelay?: boolean } = {}) {
     this.#addr = listener.addr;
     const init = Object.freeze({ noDelay: options.noDelay ?? true });
-    const label = describe(this.#addr);
+    const label = hostPortLabel(this.#addr.hostname, this.#addr.port);
     this.#pump = new AcceptPump<Deno.TcpConn, TcpStream>(
       listener,
       (conn) => {
@@ -155,12 +161,6 @@ export class TcpListener implements AsyncIterable<TcpStream>, AsyncDisposable {
   [pollable](): Pollable {
     return this.#pump.pollable();
   }
-}
-
-function describe(addr: Deno.NetAddr): string {
-  return addr.hostname.includes(":")
-    ? `[${addr.hostname}]:${addr.port}`
-    : `${addr.hostname}:${addr.port}`;
 }
 
 /** Splits the two call forms into one options object. */
@@ -252,7 +252,7 @@ export function listen(
   second?: Omit<ListenOptions, "hostname" | "port">,
 ): TcpListener {
   const { hostname, port, backlog, reusePort, noDelay } = settings(first, second);
-  const address = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+  const address = hostPortLabel(hostname, port);
   if (reusePort && typeof Deno.listenDatagram !== "function") {
     // Without the flag Deno would end the whole process (exit code 70).
     throw new NetError(

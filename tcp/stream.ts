@@ -5,6 +5,7 @@
  * @module
  */
 
+import { hostPortLabel } from "../common/address.ts";
 import { closedError, NetError, toNetError } from "../common/errors.ts";
 import { invalidArgument, show } from "../common/options.ts";
 import type { DeadlineOptions } from "../common/deadline.ts";
@@ -134,8 +135,7 @@ export class TcpStream extends Stream {
 
   /** The peer as `"ip:port"` or `"[v6]:port"`, for messages. */
   get #label(): string {
-    const { hostname, port } = this.remoteAddr;
-    return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+    return hostPortLabel(this.remoteAddr.hostname, this.remoteAddr.port);
   }
 
   /** Applies a deferred `noDelay` before data goes out. */

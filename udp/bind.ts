@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkHost, checkPort, parseAddress } from "../common/address.ts";
+import { checkHost, checkPort, hostPortLabel, parseAddress } from "../common/address.ts";
 import { NetError, toNetError } from "../common/errors.ts";
 import { validateOptions } from "../common/options.ts";
 import type { Schema } from "../common/options.ts";
@@ -109,8 +109,7 @@ export async function openSocket(op: string, options: BindOptions): Promise<UdpS
       loopback,
     });
   } catch (error) {
-    const where = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
-    throw toNetError(error, op, where);
+    throw toNetError(error, op, hostPortLabel(hostname, port));
   }
   const socket = new UdpSocket(conn, { bufferSize: options.bufferSize ?? DEFAULT_BUFFER_SIZE });
   try {
