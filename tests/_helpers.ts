@@ -93,19 +93,28 @@ export async function resetPeer(data: string): Promise<{ stream: Stream; done: P
   }
 }
 
+/** Awaits `work`, asserting it rejects with a NetError (any code), and returns that error. */
+export async function rejection(
+  work: Promise<unknown> | (() => unknown),
+  expected = "a rejection",
+): Promise<NetError> {
+  try {
+    await (typeof work === "function" ? work() : work);
+  } catch (error) {
+    assert.ok(error instanceof NetError, `expected a NetError, got ${error}`);
+    return error;
+  }
+  assert.fail(`expected ${expected}`);
+}
+
 /** Awaits `work`, asserting it rejects with a NetError of `code` (and `field`, when given). */
 export async function rejectsWith(
   work: Promise<unknown> | (() => unknown),
   code: string,
   field?: string,
 ): Promise<NetError> {
-  try {
-    await (typeof work === "function" ? work() : work);
-  } catch (error) {
-    assert.ok(error instanceof NetError, `expected NetError, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    if (field !== undefined) assert.equal(error.field, field, error.message);
-    return error;
-  }
-  assert.fail(`expected a NetError ${code}`);
+  const error = await rejection(work, `a NetError ${code}`);
+  assert.equal(error.code, code, error.message);
+  if (field !== undefined) assert.equal(error.field, field, error.message);
+  return error;
 }

@@ -9,18 +9,9 @@ import assert from "node:assert/strict";
 import * as tcp from "../tcp/mod.ts";
 import * as unix from "../unix/mod.ts";
 import { socketpair, spawn } from "../process/mod.ts";
-import { NetError } from "../common/errors.ts";
+import type { NetError } from "../common/errors.ts";
 import type { Stream } from "../common/stream.ts";
-
-async function rejection(promise: Promise<unknown>): Promise<NetError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof NetError, `expected a NetError, got ${error}`);
-    return error;
-  }
-  assert.fail("expected a rejection");
-}
+import { rejection } from "./_helpers.ts";
 
 interface Listening extends AsyncIterable<Stream> {
   accept(options?: { timeout?: number; signal?: AbortSignal }): Promise<Stream>;

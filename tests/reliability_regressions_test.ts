@@ -9,16 +9,7 @@ import { validateOptions } from "../common/options.ts";
 import { socketpair } from "../process/mod.ts";
 import * as tcp from "../tcp/mod.ts";
 import { bind } from "../udp/mod.ts";
-
-async function rejection(promise: Promise<unknown>): Promise<NetError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof NetError, `expected a NetError, got ${error}`);
-    return error;
-  }
-  assert.fail("expected a rejection");
-}
+import { rejection } from "./_helpers.ts";
 
 // common/deadline.ts: setTimeout fires after 1 ms for delays above 2^31 − 1.
 Deno.test("a timeout above 2^31 − 1 ms does not fire at once (withDeadline, read, accept, connect)", async () => {

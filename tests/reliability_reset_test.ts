@@ -11,18 +11,9 @@ import * as unix from "../unix/mod.ts";
 import { spawn } from "../process/mod.ts";
 import { NetError } from "../common/errors.ts";
 import type { Stream } from "../common/stream.ts";
+import { rejection } from "./_helpers.ts";
 
 const decoder = new TextDecoder();
-
-async function rejection(promise: Promise<unknown>): Promise<NetError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof NetError, `expected a NetError, got ${error}`);
-    return error;
-  }
-  assert.fail("expected a rejection");
-}
 
 /** Runs python3 code; resolves to its stdout once it exits 0. */
 async function python(code: string, ...args: string[]): Promise<string> {
