@@ -19,23 +19,8 @@ export function throwsNetError(call: () => unknown, code: string, field?: string
   return caught;
 }
 
-/** Asserts that `promise` rejects with a NetError with `code` (and `field`). */
-export async function rejectsNetError(
-  promise: Promise<unknown>,
-  code: string,
-  field?: string,
-): Promise<NetError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof NetError, `expected a NetError, got ${caught}`);
-  assert.equal(caught.code, code);
-  if (field !== undefined) assert.equal(caught.field, field);
-  return caught;
-}
+/** Asserts that a promise rejects with a NetError with `code` (and `field`). */
+export { rejectsWith as rejectsNetError } from "./_helpers.ts";
 
 /** A selectable TCP listener on 127.0.0.1 built from the common accept pump. */
 export interface TestListener extends AsyncDisposable {

@@ -4,7 +4,7 @@ import {
   connect,
   type ConnectOptions,
   listen,
-  NetError,
+  type NetError,
   type TcpListener,
   type TcpStream,
 } from "../tcp/mod.ts";
@@ -43,16 +43,8 @@ export async function tcpPair(
   }
 }
 
-/** Awaits `promise` and returns the NetError it rejects with (fails if it resolves). */
-export async function failure(promise: Promise<unknown> | (() => unknown)): Promise<NetError> {
-  try {
-    await (typeof promise === "function" ? promise() : promise);
-  } catch (error) {
-    assert.ok(error instanceof NetError, `expected a NetError, got ${error}`);
-    return error;
-  }
-  throw new Error("expected a NetError, but it succeeded");
-}
+/** Awaits a promise (or calls a function) and returns the NetError it rejects with. */
+export { rejection as failure } from "./_helpers.ts";
 
 /** Asserts a NetError has `code` (and `field` when given). */
 export function assertCode(error: NetError, code: string, field?: string): void {
