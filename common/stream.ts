@@ -321,6 +321,20 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     return out;
   }
 
+  /** Where `needle` starts among the buffered bytes at or after `from`, or -1. */
+  #find(needle: Uint8Array, from: number): number {
+    return needle.length === 1
+      ? this.#buffer.subarray(0, this.#end).indexOf(needle[0], from)
+      : indexOfBytes(this.#buffer, needle, from, this.#end);
+  }
+
+  /** Hands out the record that ends at `at` and drops the delimiter after it. */
+  #takeRecord(at: number, delimiterLength: number): Uint8Array {
+    const record = this.#take(at - this.#start);
+    this.#start += delimiterLength;
+    return record;
+  }
+
   #lockRead(options: DeadlineOptions | undefined, op: string): Promise<void> | undefined {
     return this.#readLock.tryAcquire()
       ? undefined
@@ -574,14 +588,8 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
       for (;;) {
         const available = this.#end - this.#start;
         const from = this.#start + scanned;
-        const at = needle.length === 1
-          ? this.#buffer.subarray(0, this.#end).indexOf(needle[0], from)
-          : indexOfBytes(this.#buffer, needle, from, this.#end);
-        if (at !== -1 && at - this.#start <= maxBytes) {
-          const record = this.#take(at - this.#start);
-          this.#start += needle.length;
-          return record;
-        }
+        const at = this.#find(needle, from);
+        if (at !== -1 && at - this.#start <= maxBytes) return this.#takeRecord(at, needle.length);
         if (available - needle.length + 1 > maxBytes || at !== -1) {
           throw new NetError(
             "invalid_argument",
@@ -628,11 +636,9 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     // Fast path (no async frame): a whole line already buffered, default
     // limit, no deadline, no queue.
     if (options === undefined && this.#end > this.#start && !this.#readLock.held) {
-      const at = this.#buffer.subarray(0, this.#end).indexOf(10, this.#start);
+      const at = this.#find(NEWLINE, this.#start);
       if (at !== -1 && at - this.#start <= DEFAULT_MAX_LINE) {
-        const record = this.#take(at - this.#start);
-        this.#start += 1;
-        return Promise.resolve(lineText(record));
+        return Promise.resolve(lineText(this.#takeRecord(at, 1)));
       }
     }
     return this.#readLine(options);
