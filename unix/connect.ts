@@ -1,5 +1,5 @@
 import type { DeadlineOptions } from "../common/deadline.ts";
-import { expired, hasDeadline, withDeadline } from "../common/deadline.ts";
+import { expired, withDeadline } from "../common/deadline.ts";
 import { toNetError } from "../common/errors.ts";
 import { DEADLINE_RULES, validateOptions } from "../common/options.ts";
 import { toSocketPath } from "../common/unix_path.ts";
@@ -49,41 +49,26 @@ export function connect(path: string, options?: ConnectOptions): Promise<UnixStr
   } catch (error) {
     return Promise.reject(error);
   }
-  const attempt = Deno.connect({ transport: "unix", path: socketPath });
-  return hasDeadline(options)
-    ? connectWithin(attempt, socketPath, options!)
-    : connected(attempt, socketPath);
-}
-
-/** The stream once `attempt` connects; failures are NetErrors naming the path. */
-async function connected(
-  attempt: Promise<Deno.UnixConn>,
-  socketPath: string,
-): Promise<UnixStream> {
-  let conn: Deno.UnixConn;
-  try {
-    conn = await attempt;
-  } catch (error) {
-    throw toNetError(error, "connect", displayPath(socketPath));
-  }
-  return new UnixStream(conn, { localAddr: conn.localAddr, remoteAddr: unixAddr(socketPath) });
+  return connected(Deno.connect({ transport: "unix", path: socketPath }), socketPath, options);
 }
 
 /**
- * {@linkcode connected} under a deadline. A unix connect never blocks
- * (connected, refused or backlog full at once), so the deadline only has to
- * stop the waiting; a connection that arrives late is closed.
+ * The stream once `attempt` connects; failures are NetErrors naming the
+ * path. A unix connect never blocks (connected, refused or backlog full at
+ * once), so a deadline only has to stop the waiting; a connection that
+ * arrives late is closed.
  */
-async function connectWithin(
+async function connected(
   attempt: Promise<Deno.UnixConn>,
   socketPath: string,
-  options: ConnectOptions,
+  options: ConnectOptions | undefined,
 ): Promise<UnixStream> {
+  let conn: Deno.UnixConn;
   try {
-    await withDeadline(attempt, options, "connect", displayPath(socketPath));
+    conn = await withDeadline(attempt, options, "connect", displayPath(socketPath));
   } catch (error) {
     attempt.then((late) => late.close(), () => {});
     throw toNetError(error, "connect", displayPath(socketPath));
   }
-  return connected(attempt, socketPath);
+  return new UnixStream(conn, { localAddr: conn.localAddr, remoteAddr: unixAddr(socketPath) });
 }
