@@ -198,11 +198,11 @@ async function open(
   const init = opts.noDelay === undefined && opts.keepAlive === undefined
     ? DEFAULT_INIT
     : { noDelay: opts.noDelay ?? true, keepAlive: opts.keepAlive };
-  // An IP literal needs no lookup: one attempt.
-  if (isIP(hostname) !== 0) return stream(await attempt(hostname, port, signal), init);
-  let addresses: ResolvedAddress[];
+  let addresses: Pick<ResolvedAddress, "address">[];
   try {
-    addresses = await untilAborted(resolve(hostname), signal);
+    addresses = isIP(hostname) !== 0
+      ? [{ address: hostname }]
+      : await untilAborted(resolve(hostname), signal);
   } catch (error) {
     const label = hostPortLabel(hostname, port);
     const failure = toNetError(error, "connect", label);
@@ -217,43 +217,24 @@ async function open(
   for (const { address } of addresses) {
     let conn: Deno.TcpConn;
     try {
-      conn = await attempt(address, port, signal);
+      conn = await Deno.connect({ hostname: address, port, signal });
     } catch (error) {
-      if (signal?.aborted) throw error;
-      first ??= error as NetError;
+      // Deno rejects with the signal's reason (our NetError), or an AbortError
+      // when the signal was aborted before the call.
+      if (signal?.aborted) throw signal.reason as NetError;
+      first ??= toNetError(error, "connect", hostPortLabel(address, port));
       continue;
     }
-    return stream(conn, init);
+    try {
+      return new TcpStream(conn, init);
+    } catch (error) {
+      conn.close();
+      throw error;
+    }
   }
   throw first ??
     new NetError("name_not_resolved", "no address found", {
       op: "connect",
       address: hostPortLabel(hostname, port),
     });
-}
-
-/** One connection attempt to an IP address; failures are NetErrors. */
-async function attempt(
-  address: string,
-  port: number,
-  signal: AbortSignal | undefined,
-): Promise<Deno.TcpConn> {
-  try {
-    return await Deno.connect({ hostname: address, port, signal });
-  } catch (error) {
-    // Deno rejects with the signal's reason (our NetError), or an AbortError
-    // when the signal was aborted before the call.
-    if (signal?.aborted) throw signal.reason as NetError;
-    throw toNetError(error, "connect", hostPortLabel(address, port));
-  }
-}
-
-/** Makes the stream, closing the connection if that fails. */
-function stream(conn: Deno.TcpConn, init: TcpStreamInit): TcpStream {
-  try {
-    return new TcpStream(conn, init);
-  } catch (error) {
-    conn.close();
-    throw error;
-  }
 }
