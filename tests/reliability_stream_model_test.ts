@@ -14,6 +14,7 @@ import fc from "fast-check";
 import { NetError } from "../common/errors.ts";
 import { socketpair } from "../process/mod.ts";
 import { params } from "./_fuzz.ts";
+import { concat } from "./_tcp_helpers.ts";
 
 type Op =
   | { kind: "read"; max: number }
@@ -33,27 +34,19 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.constant<Op>({ kind: "readAll" }),
 );
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
 /** Bytes rich in delimiters: random runs, newlines, CRLFs, `;`, `::` and long runs. */
 const payload = fc.array(
   fc.oneof(
     fc.uint8Array({ minLength: 1, maxLength: 60 }),
-    fc.constantFrom("\n", "\r\n", ";", "::", "abc\n").map((text) => new TextEncoder().encode(text)),
+    fc.constantFrom("\n", "\r\n", ";", "::", "abc\n").map((text) => encoder.encode(text)),
     // Now and then a long run: the buffer grows, and lines pass the 64 KiB limit.
     fc.integer({ min: 3000, max: 70_000 }).map((n) => new Uint8Array(n).fill(65)),
   ),
   { maxLength: 40 },
-).map((parts) => {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-});
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+).map(concat);
 
 function indexOf(bytes: Uint8Array, needle: Uint8Array, from: number): number {
   outer: for (let i = from; i <= bytes.length - needle.length; i++) {
