@@ -7,9 +7,8 @@
  * @module
  */
 
-import { type DeadlineOptions, expired, withDeadline } from "./deadline.ts";
+import { type Deadline, deadlineOf, type DeadlineOptions } from "./deadline.ts";
 import { closedError, type NetError, toNetError } from "./errors.ts";
-import { DEADLINE_RULES, validateOptions } from "./options.ts";
 import type { Pollable } from "./readiness.ts";
 
 const DIED_IN_QUEUE = /^(NotConnected|ConnectionAborted|ConnectionReset)$/;
@@ -77,11 +76,14 @@ export class AcceptPump<C extends { close(): void }, S> {
    *   reported (e.g. `resource_exhausted` for EMFILE; the listener goes on).
    */
   async accept(options?: DeadlineOptions): Promise<S> {
-    if (options !== undefined) validateOptions("accept", options, DEADLINE_RULES);
+    using deadline = deadlineOf("accept", options, this.#label);
+    return await this.#accept(deadline);
+  }
+
+  async #accept(deadline: Deadline | undefined): Promise<S> {
     for (;;) {
       if (this.#closed) throw closedError("accept", this.#label);
-      const early = expired(options, "accept", this.#label);
-      if (early) throw early;
+      deadline?.check();
       if (this.#ready !== null) {
         const conn = this.#ready;
         this.#ready = null;
@@ -93,9 +95,7 @@ export class AcceptPump<C extends { close(): void }, S> {
         throw failure;
       }
       const pending = this.#start();
-      await (options === undefined
-        ? pending
-        : withDeadline(pending, options, "accept", this.#label));
+      await (deadline === undefined ? pending : deadline.wait(pending));
     }
   }
 

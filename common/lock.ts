@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type DeadlineOptions, withDeadline } from "./deadline.ts";
+import type { Deadline } from "./deadline.ts";
 
 /** A FIFO mutual-exclusion lock. */
 export class Lock {
@@ -25,17 +25,19 @@ export class Lock {
   }
 
   /**
-   * Waits for the lock. A waiter whose deadline passes gives up its place
-   * and never holds the lock.
+   * Waits for the lock within the caller's deadline (the same one its call
+   * goes on with). A waiter whose deadline passes gives up its place and
+   * never holds the lock.
    */
-  acquire(options: DeadlineOptions | undefined, op: string, address?: string): Promise<void> {
+  acquire(deadline?: Deadline): Promise<void> {
     if (this.tryAcquire()) return Promise.resolve();
     const waiter = { grant: () => {}, abandoned: false };
     const granted = new Promise<void>((resolve) => {
       waiter.grant = resolve;
     });
     (this.#waiters ??= []).push(waiter);
-    return withDeadline(granted, options, op, address).catch((error) => {
+    if (deadline === undefined) return granted;
+    return deadline.wait(granted).catch((error) => {
       waiter.abandoned = true;
       // The grant may have come in the same turn as the deadline.
       granted.then(() => this.release());
@@ -57,7 +59,7 @@ export class Lock {
   /** Resolves when the lock is free (without taking it). */
   async whenFree(): Promise<void> {
     while (this.#held) {
-      await this.acquire(undefined, "wait");
+      await this.acquire();
       this.release();
     }
   }

@@ -109,8 +109,13 @@ export function invalidArgument(
   );
 }
 
+/** What `validateOptions` returns for no options: nothing to read. */
+const NO_OPTIONS = Object.freeze({});
+
 /**
- * Checks an options object against a schema and returns it typed. `undefined`
+ * Checks an options object against a schema and returns a plain copy of it:
+ * each field is read exactly once (a getter cannot answer one thing to the
+ * check and another to the use), so callers use only the copy. `undefined`
  * fields are allowed (they mean "the default").
  *
  * @param op The operation, for the error message.
@@ -123,13 +128,13 @@ export function validateOptions<T extends object>(
   options: unknown,
   schema: Schema,
 ): T {
-  if (options === undefined || options === null) return {} as T;
+  if (options === undefined || options === null) return NO_OPTIONS as T;
   if (typeof options !== "object" || Array.isArray(options)) {
     throw invalidArgument(op, "options", "an object", options);
   }
+  const copy: Record<string, unknown> = {};
   for (const key in options) {
     const rule = Object.hasOwn(schema, key) ? schema[key] : undefined;
-    const value = (options as Record<string, unknown>)[key];
     if (rule === undefined) {
       const known = Object.keys(schema).join(", ");
       throw new NetError(
@@ -138,11 +143,13 @@ export function validateOptions<T extends object>(
         { op, field: key },
       );
     }
+    const value = (options as Record<string, unknown>)[key];
     if (value !== undefined && !fits(rule, value)) {
       throw invalidArgument(op, key, describe(rule), value);
     }
+    copy[key] = value;
   }
-  return options as T;
+  return copy as T;
 }
 
 /**

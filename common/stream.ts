@@ -7,7 +7,7 @@
  */
 
 import { describeAddress } from "./address.ts";
-import { expired, hasDeadline, withDeadline } from "./deadline.ts";
+import { Deadline } from "./deadline.ts";
 import type { DeadlineOptions } from "./deadline.ts";
 import { closedError, NetError, toNetError } from "./errors.ts";
 import { Lock } from "./lock.ts";
@@ -214,11 +214,22 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   // --- reading -------------------------------------------------------------
 
-  #check(op: string, options: DeadlineOptions | undefined): void {
+  /**
+   * The start of every waiting call: refuses a closed stream, reads the
+   * options once and fixes the call's one deadline (or throws it when it
+   * has already passed, before anything is consumed).
+   */
+  #begin(op: string, options: DeadlineOptions | undefined): Deadline | undefined {
     if (this.#closed) throw closedError(op, this.#label);
-    if (options === undefined || options === null) return;
-    validateOptions(op, options, DEADLINE_RULES);
-    if (options.signal?.aborted || options.timeout === 0) throw expired(options, op, this.#label);
+    if (options === undefined || options === null) return undefined;
+    return this.#deadline(op, validateOptions<DeadlineOptions>(op, options, DEADLINE_RULES));
+  }
+
+  /** The call's deadline from options already read; throws it when it has passed. */
+  #deadline(op: string, options: DeadlineOptions): Deadline | undefined {
+    const deadline = Deadline.of(options, op, this.#label);
+    deadline?.check();
+    return deadline;
   }
 
   #fail(error: unknown, op: string): NetError {
@@ -289,10 +300,10 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     return this.#pump;
   }
 
-  /** Waits for the outstanding read (starting one), within the deadline. */
-  #more(need: number, options: DeadlineOptions | undefined, op: string): Promise<void> {
+  /** Waits for the outstanding read (starting one), within the call's deadline. */
+  #more(need: number, deadline: Deadline | undefined): Promise<void> {
     const pump = this.#startPump(need);
-    return options === undefined ? pump : withDeadline(pump, options, op, this.#label);
+    return deadline === undefined ? pump : deadline.wait(pump);
   }
 
   /** `true` when nothing more can be read; throws a sticky reset or closed. */
@@ -335,10 +346,22 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     return record;
   }
 
-  #lockRead(options: DeadlineOptions | undefined, op: string): Promise<void> | undefined {
-    return this.#readLock.tryAcquire()
-      ? undefined
-      : this.#readLock.acquire(options, op, this.#label);
+  /**
+   * Takes the read lock within the call's deadline (synchronously when it is
+   * free); on failure the deadline is disposed, so callers only need to
+   * dispose it after the lock is theirs.
+   */
+  #lockRead(deadline: Deadline | undefined): Promise<void> | undefined {
+    if (this.#readLock.tryAcquire()) return undefined;
+    const waiting = this.#readLock.acquire(deadline);
+    if (deadline !== undefined) waiting.catch(() => deadline.dispose());
+    return waiting;
+  }
+
+  /** The end of every locked read: the lock goes to the next reader, the deadline's timer goes. */
+  #unlockRead(deadline: Deadline | undefined): void {
+    this.#readLock.release();
+    deadline?.dispose();
   }
 
   /**
@@ -376,18 +399,18 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     if (!Number.isInteger(max) || max < 1) {
       throw invalidArgument("read", "max", "a positive integer", max);
     }
-    this.#check("read", options);
-    const waiting = this.#lockRead(options, "read");
+    const deadline = this.#begin("read", options);
+    const waiting = this.#lockRead(deadline);
     if (waiting) await waiting;
     try {
       for (;;) {
         const available = this.#end - this.#start;
         if (available > 0) return this.#take(Math.min(available, max));
         if (this.#ended("read")) return null;
-        await this.#more(1, options, "read");
+        await this.#more(1, deadline);
       }
     } finally {
-      this.#readLock.release();
+      this.#unlockRead(deadline);
     }
   }
 
@@ -416,8 +439,8 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     if (!(buffer instanceof Uint8Array) || buffer.length === 0) {
       throw invalidArgument("readInto", "buffer", "a non-empty Uint8Array", buffer);
     }
-    this.#check("readInto", options);
-    const waiting = this.#lockRead(options, "readInto");
+    const deadline = this.#begin("readInto", options);
+    const waiting = this.#lockRead(deadline);
     if (waiting) await waiting;
     try {
       for (;;) {
@@ -429,7 +452,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
           return n;
         }
         if (this.#ended("readInto")) return null;
-        if (this.#pump === null && !hasDeadline(options)) {
+        if (this.#pump === null && deadline === undefined) {
           // Safe to hand the caller's buffer to the runtime: no deadline can
           // abandon this read, so no late bytes can land in it.
           let n: number | null;
@@ -441,10 +464,10 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
           if (n === null) this.#eof = true;
           return this.#readShut ? null : n;
         }
-        await this.#more(1, options, "readInto");
+        await this.#more(1, deadline);
       }
     } finally {
-      this.#readLock.release();
+      this.#unlockRead(deadline);
     }
   }
 
@@ -488,8 +511,8 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     if (!Number.isInteger(n) || n < 0) {
       throw invalidArgument("readExact", "n", "a non-negative integer", n);
     }
-    this.#check("readExact", options);
-    const waiting = this.#lockRead(options, "readExact");
+    const deadline = this.#begin("readExact", options);
+    const waiting = this.#lockRead(deadline);
     if (waiting) await waiting;
     try {
       for (;;) {
@@ -504,10 +527,10 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
           );
         }
         // Grow with the data, never to `n` at once: a huge count must not allocate before bytes come.
-        await this.#more(Math.min(n - available, BUFFER_SIZE), options, "readExact");
+        await this.#more(Math.min(n - available, BUFFER_SIZE), deadline);
       }
     } finally {
-      this.#readLock.release();
+      this.#unlockRead(deadline);
     }
   }
 
@@ -531,16 +554,16 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * ```
    */
   async readAll(options?: DeadlineOptions): Promise<Uint8Array> {
-    this.#check("readAll", options);
-    const waiting = this.#lockRead(options, "readAll");
+    const deadline = this.#begin("readAll", options);
+    const waiting = this.#lockRead(deadline);
     if (waiting) await waiting;
     try {
       while (!this.#ended("readAll")) {
-        await this.#more(Math.max(MIN_SPACE, this.#end - this.#start), options, "readAll");
+        await this.#more(Math.max(MIN_SPACE, this.#end - this.#start), deadline);
       }
       return this.#take(this.#end - this.#start);
     } finally {
-      this.#readLock.release();
+      this.#unlockRead(deadline);
     }
   }
 
@@ -567,51 +590,22 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * b.close();
    * ```
    */
-  async readUntil(
+  readUntil(
     delimiter: Uint8Array | string,
     options?: ReadLineOptions,
   ): Promise<Uint8Array | null> {
-    const needle = toBytes("readUntil", delimiter);
-    if (needle.length === 0) {
-      throw invalidArgument("readUntil", "delimiter", "a non-empty delimiter", delimiter);
-    }
-    if (options !== undefined) validateOptions("readUntil", options, LINE_RULES);
-    this.#check("readUntil", undefined);
-    const early = expired(options, "readUntil", this.#label);
-    if (early) throw early;
-    const maxBytes = options?.maxBytes ?? DEFAULT_MAX_LINE;
-    const deadline = options === undefined || !hasDeadline(options) ? undefined : options;
-    const waiting = this.#lockRead(deadline, "readUntil");
-    if (waiting) await waiting;
+    let needle: Uint8Array;
     try {
-      let scanned = 0;
-      for (;;) {
-        const available = this.#end - this.#start;
-        const from = this.#start + scanned;
-        const at = this.#find(needle, from);
-        if (at !== -1 && at - this.#start <= maxBytes) return this.#takeRecord(at, needle.length);
-        if (available - needle.length + 1 > maxBytes || at !== -1) {
-          throw new NetError(
-            "invalid_argument",
-            `no delimiter within maxBytes (${maxBytes}); raise maxBytes for longer records`,
-            { op: "readUntil", address: this.#label, field: "maxBytes" },
-          );
-        }
-        scanned = Math.max(0, available - needle.length + 1);
-        if (this.#ended("readUntil")) {
-          if (available === 0) return null;
-          const partial = this.#take(available);
-          throw new NetError(
-            "unexpected_eof",
-            `stream ended inside a record of ${available} bytes`,
-            { op: "readUntil", address: this.#label, partial },
-          );
-        }
-        await this.#more(1, deadline, "readUntil");
-      }
-    } finally {
-      this.#readLock.release();
+      needle = toBytes("readUntil", delimiter);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    if (needle.length === 0) {
+      return Promise.reject(
+        invalidArgument("readUntil", "delimiter", "a non-empty delimiter", delimiter),
+      );
+    }
+    return this.#readRecord("readUntil", needle, options, false);
   }
 
   /**
@@ -637,7 +631,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     // limit, no deadline, no queue.
     if (options === undefined && this.#end > this.#start && !this.#readLock.held) {
       const at = this.#find(NEWLINE, this.#start);
-      if (at !== -1 && at - this.#start <= DEFAULT_MAX_LINE) {
+      if (at !== -1 && this.#fits(at, DEFAULT_MAX_LINE, true)) {
         return Promise.resolve(lineText(this.#takeRecord(at, 1)));
       }
     }
@@ -645,14 +639,72 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   }
 
   async #readLine(options: ReadLineOptions | undefined): Promise<string | null> {
-    const record = await this.readUntil(NEWLINE, options);
+    const record = await this.#readRecord("readLine", NEWLINE, options, true);
     return record === null ? null : lineText(record);
+  }
+
+  /**
+   * Whether the record ending at `at` is within `maxBytes`; a line's `"\r"`
+   * before its `"\n"` is part of its ending, not of the line.
+   */
+  #fits(at: number, maxBytes: number, line: boolean): boolean {
+    const length = at - this.#start;
+    return length <= maxBytes ||
+      (line && length === maxBytes + 1 && this.#buffer[at - 1] === 13);
+  }
+
+  /** `readUntil` and `readLine`: buffered framing under one deadline and the read lock. */
+  async #readRecord(
+    op: string,
+    needle: Uint8Array,
+    options: ReadLineOptions | undefined,
+    line: boolean,
+  ): Promise<Uint8Array | null> {
+    const checked = options === undefined
+      ? undefined
+      : validateOptions<ReadLineOptions>(op, options, LINE_RULES);
+    if (this.#closed) throw closedError(op, this.#label);
+    const maxBytes = checked?.maxBytes ?? DEFAULT_MAX_LINE;
+    // The longest run that may still end in a record within maxBytes.
+    const window = maxBytes + needle.length - 1 + (line ? 1 : 0);
+    const deadline = checked === undefined ? undefined : this.#deadline(op, checked);
+    const waiting = this.#lockRead(deadline);
+    if (waiting) await waiting;
+    try {
+      let scanned = 0;
+      for (;;) {
+        const available = this.#end - this.#start;
+        const at = this.#find(needle, this.#start + scanned);
+        if (at !== -1 && this.#fits(at, maxBytes, line)) return this.#takeRecord(at, needle.length);
+        if (available > window || at !== -1) {
+          throw new NetError(
+            "invalid_argument",
+            `no delimiter within maxBytes (${maxBytes}); raise maxBytes for longer records`,
+            { op, address: this.#label, field: "maxBytes" },
+          );
+        }
+        scanned = Math.max(0, available - needle.length + 1);
+        if (this.#ended(op)) {
+          if (available === 0) return null;
+          const partial = this.#take(available);
+          throw new NetError(
+            "unexpected_eof",
+            `stream ended inside a record of ${available} bytes`,
+            { op, address: this.#label, partial },
+          );
+        }
+        await this.#more(1, deadline);
+      }
+    } finally {
+      this.#unlockRead(deadline);
+    }
   }
 
   // --- writing -------------------------------------------------------------
 
-  #checkWrite(op: string, options: DeadlineOptions | undefined): void {
-    this.#check(op, options);
+  /** `#begin` for writes: also refuses a reset stream and a shut write half. */
+  #beginWrite(op: string, options: DeadlineOptions | undefined): Deadline | undefined {
+    const deadline = this.#begin(op, options);
     if (this.#failure?.code === "connection_reset") this.#ended(op);
     if (this.#writeShut) {
       throw new NetError("broken_pipe", "the write half is shut down", {
@@ -660,6 +712,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
         address: this.#label,
       });
     }
+    return deadline;
   }
 
   #writeFailed(error: unknown, op: string): NetError {
@@ -692,16 +745,23 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    */
   async write(data: Uint8Array | string, options?: DeadlineOptions): Promise<number> {
     const bytes = toBytes("write", data);
-    this.#checkWrite("write", options);
+    const deadline = this.#beginWrite("write", options);
     if (!this.#writeLock.tryAcquire()) {
-      await this.#writeLock.acquire(options, "write", this.#label);
+      try {
+        await this.#writeLock.acquire(deadline);
+      } catch (error) {
+        deadline?.dispose();
+        throw error;
+      }
     }
     const attempt = this.#transport.write(bytes);
     attempt.then(this.#releaseWrite, this.#releaseWrite);
     try {
-      return await withDeadline(attempt, options, "write", this.#label);
+      return await (deadline === undefined ? attempt : deadline.wait(attempt));
     } catch (error) {
       throw this.#writeFailed(error, "write");
+    } finally {
+      deadline?.dispose();
     }
   }
 
@@ -731,12 +791,12 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    */
   async writeAll(data: Uint8Array | string, options?: DeadlineOptions): Promise<void> {
     const bytes = toBytes("writeAll", data);
+    let deadline: Deadline | undefined;
     try {
-      this.#checkWrite("writeAll", options);
-      if (!this.#writeLock.tryAcquire()) {
-        await this.#writeLock.acquire(options, "writeAll", this.#label);
-      }
+      deadline = this.#beginWrite("writeAll", options);
+      if (!this.#writeLock.tryAcquire()) await this.#writeLock.acquire(deadline);
     } catch (error) {
+      deadline?.dispose();
       throw this.#writeAllFailed(error, 0);
     }
     let written = 0;
@@ -744,14 +804,13 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     try {
       while (written < bytes.length) {
         pending = this.#transport.write(written === 0 ? bytes : bytes.subarray(written));
-        written += options === undefined
-          ? await pending
-          : await withDeadline(pending, options, "writeAll", this.#label);
+        written += deadline === undefined ? await pending : await deadline.wait(pending);
         pending = undefined;
       }
     } catch (error) {
       throw this.#writeAllFailed(error, written);
     } finally {
+      deadline?.dispose();
       // A write abandoned by a deadline still owns the socket until it ends.
       if (pending === undefined) this.#writeLock.release();
       else pending.then(this.#releaseWrite, this.#releaseWrite);
@@ -807,7 +866,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
       this.#start = this.#end;
     }
     if (how !== "r" && !this.#writeShut) {
-      if (!this.#writeLock.tryAcquire()) await this.#writeLock.acquire(undefined, "shutdown");
+      if (!this.#writeLock.tryAcquire()) await this.#writeLock.acquire();
       try {
         if (this.#writeShut || this.#closed) return;
         this.#writeShut = true;

@@ -1,4 +1,4 @@
-import { type DeadlineOptions, withDeadline } from "../common/deadline.ts";
+import { Deadline, type DeadlineOptions } from "../common/deadline.ts";
 import { NetError } from "../common/errors.ts";
 import { invalidArgument, type Schema, validateOptions } from "../common/options.ts";
 import type { ProcessStatus } from "./process.ts";
@@ -65,17 +65,18 @@ export async function output(args: readonly string[], options?: OutputOptions): 
       },
     );
   }
+  // One deadline from the start: spawning, feeding and reading all count against it.
+  using deadline = Deadline.of({ timeout, signal }, "output", args[0]);
   await using child = await spawn(args, {
     ...rest,
-    signal,
+    signal: deadline?.signal,
     files: { 0: stdin === undefined ? "null" : "piped", 1: "piped", 2: "piped" },
   });
   const feeding = stdin === undefined ? Promise.resolve() : feed(child.stdin, stdin);
   const run = Promise.all([child.stdout.readAll(), child.stderr.readAll(), child.wait(), feeding]);
   // Past a deadline, disposing the child makes the reads fail: nobody waits for them then.
   run.catch(() => {});
-  const deadline = timeout === undefined && signal === undefined ? undefined : { timeout, signal };
-  const [stdout, stderr, status] = await withDeadline(run, deadline, "output", args[0]);
+  const [stdout, stderr, status] = await (deadline === undefined ? run : deadline.wait(run));
   return { status, stdout, stderr };
 }
 

@@ -253,12 +253,13 @@ export class Process implements AsyncDisposable {
    */
   wait(options?: DeadlineOptions): Promise<ProcessStatus> {
     if (options === undefined) return this.#done;
+    let checked: DeadlineOptions;
     try {
-      validateOptions("wait", options, DEADLINE_RULES);
+      checked = validateOptions<DeadlineOptions>("wait", options, DEADLINE_RULES);
     } catch (error) {
       return Promise.reject(error);
     }
-    return withDeadline(this.#done, options, "wait", `pid ${this.pid}`);
+    return withDeadline(this.#done, checked, "wait", `pid ${this.pid}`);
   }
 
   /**

@@ -168,7 +168,7 @@ export class SchedulerCore implements TimerHost, ThreadHost {
     onTime: T,
     owner: WaiterOwner | undefined,
   ): Waiter<T> {
-    if (options !== undefined) validateOptions(op, options, DEADLINE_RULES);
+    if (options !== undefined) options = validateOptions(op, options, DEADLINE_RULES);
     const waiter = new Waiter<T>();
     const thread = threadContext.getStore();
     if (thread !== undefined && thread.cancelError !== undefined) {

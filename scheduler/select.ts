@@ -85,7 +85,7 @@ export function selectOn<R extends SelectTarget, W extends SelectTarget>(
 ): Promise<SelectResult<R, W>> {
   const op = "select";
   try {
-    if (options !== undefined) validateOptions(op, options, DEADLINE_RULES);
+    if (options !== undefined) options = validateOptions(op, options, DEADLINE_RULES);
     const watched: Watched[] = [];
     collect(op, "read", read, "read", watched);
     collect(op, "write", write, "write", watched);

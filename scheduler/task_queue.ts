@@ -303,10 +303,11 @@ export class TaskQueue<T extends object = object> {
    * ```
    */
   async wait(timeout?: number | DeadlineOptions): Promise<T[] | undefined> {
-    const options: DeadlineOptions = typeof timeout === "number" || timeout === undefined
-      ? { timeout }
-      : timeout;
-    validateOptions("wait", options, DEADLINE_RULES);
+    const options = validateOptions<DeadlineOptions>(
+      "wait",
+      typeof timeout === "number" || timeout === undefined ? { timeout } : timeout,
+      DEADLINE_RULES,
+    );
     const signal = options.signal;
     if (signal?.aborted) throw abortedError("wait", signal);
     if (this.#ready.length > 0) return this.#take();

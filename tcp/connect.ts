@@ -14,7 +14,7 @@ import {
   type ResolvedAddress,
 } from "../common/address.ts";
 import { isIP } from "node:net";
-import { type DeadlineOptions, deadlineSignal, hasDeadline } from "../common/deadline.ts";
+import { Deadline, type DeadlineOptions } from "../common/deadline.ts";
 import { NetError, toNetError } from "../common/errors.ts";
 import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/options.ts";
 import { TcpStream, type TcpStreamInit } from "./stream.ts";
@@ -87,17 +87,6 @@ function target(
   };
 }
 
-/** Waits for `promise` unless `signal` aborts first (then rejects with its reason). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
 /**
  * Opens a TCP connection (sock's `tcp:connect`, XPIO's `connect`, lsocket's
  * `connect`). The host is an IPv4 or IPv6 literal or a host name; a name is
@@ -167,8 +156,9 @@ export function connect(
   const { host: hostname, port, options: opts } = parsed;
   // Without a deadline there is nothing to set up or tear down: the attempt's
   // own promise is the answer (no extra async frame per connection).
-  if (!hasDeadline(opts)) return open(hostname, port, opts, undefined);
-  return openWithin(hostname, port, opts);
+  const deadline = Deadline.of(opts, "connect", hostPortLabel(hostname, port));
+  if (deadline === undefined) return open(hostname, port, opts, undefined);
+  return openWithin(hostname, port, opts, deadline);
 }
 
 /** {@linkcode open} under the caller's `timeout`/`signal`. */
@@ -176,10 +166,10 @@ async function openWithin(
   hostname: string,
   port: number,
   opts: ConnectOptions,
+  deadline: Deadline,
 ): Promise<TcpStream> {
-  const deadline = deadlineSignal(opts, "connect", hostPortLabel(hostname, port));
   try {
-    return await open(hostname, port, opts, deadline.signal);
+    return await open(hostname, port, opts, deadline);
   } finally {
     deadline.dispose();
   }
@@ -193,7 +183,7 @@ async function open(
   hostname: string,
   port: number,
   opts: ConnectOptions,
-  signal: AbortSignal | undefined,
+  deadline: Deadline | undefined,
 ): Promise<TcpStream> {
   const init = opts.noDelay === undefined && opts.keepAlive === undefined
     ? DEFAULT_INIT
@@ -202,7 +192,7 @@ async function open(
   try {
     addresses = isIP(hostname) !== 0
       ? [{ address: hostname }]
-      : await untilAborted(resolve(hostname), signal);
+      : await (deadline === undefined ? resolve(hostname) : deadline.wait(resolve(hostname)));
   } catch (error) {
     const label = hostPortLabel(hostname, port);
     const failure = toNetError(error, "connect", label);
@@ -213,6 +203,7 @@ async function open(
       cause: failure.cause ?? failure,
     });
   }
+  const signal = deadline?.signal;
   let first: NetError | undefined;
   for (const { address } of addresses) {
     let conn: Deno.TcpConn;

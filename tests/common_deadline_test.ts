@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { deadlineSignal, withDeadline } from "../common/deadline.ts";
+import { Deadline, withDeadline } from "../common/deadline.ts";
 import { NetError } from "../common/errors.ts";
 import { Lock } from "../common/lock.ts";
 
@@ -48,26 +48,25 @@ Deno.test("an expired deadline fails before any work", async () => {
   );
 });
 
-Deno.test("deadlineSignal aborts Deno.connect-style waits with the NetError as reason", async () => {
-  const deadline = deadlineSignal({ timeout: 5 }, "connect", "127.0.0.1:1");
-  await new Promise((resolve) => deadline.signal!.addEventListener("abort", resolve));
-  assert.ok(deadline.signal!.reason instanceof NetError);
-  assert.equal(deadline.signal!.reason.code, "timeout");
+Deno.test("a deadline's signal aborts Deno.connect-style waits with the NetError as reason", async () => {
+  const deadline = Deadline.of({ timeout: 5 }, "connect", "127.0.0.1:1")!;
+  await new Promise((resolve) => deadline.signal.addEventListener("abort", resolve));
+  assert.ok(deadline.signal.reason instanceof NetError);
+  assert.equal(deadline.signal.reason.code, "timeout");
   deadline.dispose();
-  using none = deadlineSignal(undefined, "connect");
-  assert.equal(none.signal, undefined);
-  using disposed = deadlineSignal({ timeout: 10_000 }, "connect");
-  assert.equal(disposed.signal!.aborted, false);
+  assert.equal(Deadline.of(undefined, "connect"), undefined);
+  using disposed = Deadline.of({ timeout: 10_000 }, "connect")!;
+  assert.equal(disposed.signal.aborted, false);
 });
 
 Deno.test("a Lock waiter whose deadline passes gives up its turn", async () => {
   const lock = new Lock();
   assert.ok(lock.tryAcquire());
   await assert.rejects(
-    () => lock.acquire({ timeout: 5 }, "read"),
+    () => lock.acquire(Deadline.of({ timeout: 5 }, "read")),
     (e: NetError) => e.code === "timeout",
   );
-  const next = lock.acquire(undefined, "read");
+  const next = lock.acquire();
   lock.release();
   await next;
   assert.ok(lock.held);

@@ -33,7 +33,10 @@ function rejected(options: unknown): NetError {
 Deno.test("validateOptions accepts valid options, undefined fields and no options", () => {
   const signal = new AbortController().signal;
   const options = { backlog: 5, mode: 0o600, reuse: false, family: "inet", timeout: 0, signal };
-  assert.equal(validateOptions("listen", options, SCHEMA), options);
+  // A plain copy, each field read once: the caller's object is not used again.
+  const copy = validateOptions("listen", options, SCHEMA);
+  assert.deepEqual(copy, options);
+  assert.notEqual(copy, options);
   assert.deepEqual(validateOptions("listen", undefined, SCHEMA), {});
   assert.deepEqual(validateOptions("listen", { backlog: undefined }, SCHEMA), {
     backlog: undefined,

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { type DeadlineOptions, expired, withDeadline } from "../common/deadline.ts";
+import { type Deadline, deadlineOf, type DeadlineOptions } from "../common/deadline.ts";
 import { closedError, type NetError, toNetError } from "../common/errors.ts";
-import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/options.ts";
+import { invalidArgument } from "../common/options.ts";
 import type { Pollable } from "../common/readiness.ts";
 
 /** What a {@linkcode DatagramPump} runs over: a `Deno.DatagramConn`. */
@@ -114,11 +114,14 @@ export class DatagramPump<D> {
    * @throws {NetError} `closed`, `timeout`, `aborted`, or what the runtime reported.
    */
   async receive(options: DeadlineOptions | undefined, op: string): Promise<D> {
-    if (options !== undefined) validateOptions(op, options, DEADLINE_RULES);
+    using deadline = deadlineOf(op, options, this.#label);
+    return await this.#receive(deadline, op);
+  }
+
+  async #receive(deadline: Deadline | undefined, op: string): Promise<D> {
     for (;;) {
       if (this.#closed) throw closedError(op, this.#label);
-      const early = expired(options, op, this.#label);
-      if (early) throw early;
+      deadline?.check();
       const ready = this.#ready;
       if (ready !== null) {
         this.#ready = null;
@@ -130,7 +133,7 @@ export class DatagramPump<D> {
         throw failure;
       }
       const pending = this.#start();
-      await (options === undefined ? pending : withDeadline(pending, options, op, this.#label));
+      await (deadline === undefined ? pending : deadline.wait(pending));
     }
   }
 

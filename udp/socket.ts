@@ -7,14 +7,9 @@
 
 import { isIP } from "node:net";
 import { checkHost, describeAddress } from "../common/address.ts";
-import { type DeadlineOptions, withDeadline } from "../common/deadline.ts";
+import { type Deadline, deadlineOf, type DeadlineOptions } from "../common/deadline.ts";
 import { closedError, NetError, toNetError } from "../common/errors.ts";
-import {
-  DEADLINE_RULES,
-  invalidArgument,
-  validateArgument,
-  validateOptions,
-} from "../common/options.ts";
+import { invalidArgument, validateArgument } from "../common/options.ts";
 import { type Pollable, pollable } from "../common/readiness.ts";
 import {
   type Destination,
@@ -176,9 +171,9 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
    * ```
    */
   async connect(host: string, port: number, options?: DeadlineOptions): Promise<void> {
-    if (options !== undefined) validateOptions("connect", options, DEADLINE_RULES);
+    using deadline = deadlineOf("connect", options, this.#label);
     this.#checkOpen("connect");
-    const dest = await this.#destination("connect", host, port, options);
+    const dest = await this.#destination("connect", host, port, deadline);
     this.#checkOpen("connect");
     const hostname = dest.addr.hostname;
     this.#peer = { hostname, port, dest, filter: !isMulticast(hostname) };
@@ -207,7 +202,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
     op: string,
     host: string,
     port: number,
-    options?: DeadlineOptions,
+    deadline: Deadline | undefined,
   ): Promise<Destination> {
     if (typeof host !== "string" || host === "") {
       throw invalidArgument(op, "host", "an IP address or a host name", host);
@@ -219,7 +214,8 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
     if (isIP(bare) !== 0) return destination(op, this.#family, bare, port, "host", this.#label);
     // A malformed name is bad input whatever the deadline: checked first.
     const name = checkHost(op, bare, "host");
-    const ip = await withDeadline(resolveFor(op, this.#family, name, "host"), options, op, host);
+    const lookup = resolveFor(op, this.#family, name, "host");
+    const ip = await (deadline === undefined ? lookup : deadline.wait(lookup));
     return destination(op, this.#family, ip, port, "host", this.#label);
   }
 
@@ -227,7 +223,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
     op: string,
     bytes: Uint8Array,
     dest: Destination,
-    options: DeadlineOptions | undefined,
+    deadline: Deadline | undefined,
   ): Promise<number> {
     if (bytes.length > dest.max) {
       throw new NetError(
@@ -238,9 +234,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
     }
     const sending = this.#conn.send(bytes, dest.addr);
     try {
-      return await (options === undefined
-        ? sending
-        : withDeadline(sending, options, op, describeAddress(dest.addr)));
+      return await (deadline === undefined ? sending : deadline.wait(sending));
     } catch (error) {
       if (this.#pump.closed) throw closedError(op, this.#label);
       throw toNetError(error, op, describeAddress(dest.addr));
@@ -268,7 +262,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
    */
   async send(data: Uint8Array | string, options?: DeadlineOptions): Promise<number> {
     const bytes = toBytes("send", data);
-    if (options !== undefined) validateOptions("send", options, DEADLINE_RULES);
+    using deadline = deadlineOf("send", options, this.#label);
     this.#checkOpen("send");
     if (this.#peer === null) {
       throw new NetError(
@@ -277,7 +271,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
         { op: "send", address: this.#label },
       );
     }
-    return await this.#sendTo("send", bytes, this.#peer.dest, options);
+    return await this.#sendTo("send", bytes, this.#peer.dest, deadline);
   }
 
   /**
@@ -310,13 +304,13 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
     options?: DeadlineOptions,
   ): Promise<number> {
     const bytes = toBytes("sendTo", data);
-    if (options !== undefined) validateOptions("sendTo", options, DEADLINE_RULES);
+    using deadline = deadlineOf("sendTo", options, this.#label);
     this.#checkOpen("sendTo");
     let dest: Destination;
     if (host === this.#lastHost && port === this.#lastPort) {
       dest = this.#lastDest!;
     } else {
-      dest = await this.#destination("sendTo", host, port, options);
+      dest = await this.#destination("sendTo", host, port, deadline);
       if (isIP(host) !== 0) {
         // Literals are remembered: a reply loop skips the checks.
         this.#lastHost = host;
@@ -324,7 +318,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
         this.#lastDest = dest;
       }
     }
-    return await this.#sendTo("sendTo", bytes, dest, options);
+    return await this.#sendTo("sendTo", bytes, dest, deadline);
   }
 
   /**

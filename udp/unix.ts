@@ -5,10 +5,10 @@
  * @module
  */
 
-import { type DeadlineOptions, withDeadline } from "../common/deadline.ts";
+import { deadlineOf, type DeadlineOptions } from "../common/deadline.ts";
 import { closedError, toNetError } from "../common/errors.ts";
 import { Lock } from "../common/lock.ts";
-import { DEADLINE_RULES, validateOptions } from "../common/options.ts";
+import { validateOptions } from "../common/options.ts";
 import type { Schema } from "../common/options.ts";
 import { type Pollable, pollable } from "../common/readiness.ts";
 import {
@@ -160,13 +160,11 @@ export class UnixDatagramSocket implements AsyncIterable<UnixDatagram>, AsyncDis
   ): Promise<number> {
     const bytes = toBytes("sendTo", data);
     const to = toSocketPath("sendTo", path);
-    if (options !== undefined) validateOptions("sendTo", options, DEADLINE_RULES);
+    using deadline = deadlineOf("sendTo", options, display(to));
     if (this.#pump.closed) throw closedError("sendTo", this.#label);
     const sending = this.#send(bytes, to);
     try {
-      return await (options === undefined
-        ? sending
-        : withDeadline(sending, options, "sendTo", display(to)));
+      return await (deadline === undefined ? sending : deadline.wait(sending));
     } catch (error) {
       if (this.#pump.closed) throw closedError("sendTo", this.#label);
       throw toNetError(error, "sendTo", display(to));
@@ -180,7 +178,7 @@ export class UnixDatagramSocket implements AsyncIterable<UnixDatagram>, AsyncDis
    * that the receive side drops, and receives wait until the send is done.
    */
   async #send(bytes: Uint8Array, to: string): Promise<number> {
-    await this.#sendLock.acquire(undefined, "sendTo", this.#label);
+    await this.#sendLock.acquire();
     try {
       await this.#pump.pause(this.#wake);
       if (this.#pump.closed) throw closedError("sendTo", this.#label);

@@ -42,7 +42,7 @@ export function connect(path: string, options?: ConnectOptions): Promise<UnixStr
   try {
     socketPath = toSocketPath("connect", path);
     if (options !== undefined) {
-      validateOptions<ConnectOptions>("connect", options, DEADLINE_RULES);
+      options = validateOptions<ConnectOptions>("connect", options, DEADLINE_RULES);
       const early = expired(options, "connect", displayPath(socketPath));
       if (early) throw early;
     }
