@@ -1,7 +1,10 @@
 /**
  * Adapters that let the shared {@linkcode Stream} run over a child's pipes:
  * Deno's web streams (for `Deno.Command`) and node streams (for
- * `node:child_process`, the only engine with fds above 2).
+ * `node:child_process`, the only engine with fds above 2). A write hands
+ * the runtime a bounded piece and reports that piece, so a failed
+ * `writeAll` can say how much went: on a unix socket (fds above 2) exactly,
+ * on a pipe (fds 0–2) the child may have read up to one piece more.
  *
  * @module
  */
@@ -11,6 +14,20 @@ import { NetError } from "../common/errors.ts";
 import type { StreamTransport } from "../common/stream.ts";
 
 const noop = (): void => {};
+
+/**
+ * The most one write hands a child's pipe: the runtime reports a write only
+ * once all of it went, so this bounds what a failed `writeAll` cannot count
+ * (the pipe's default capacity, so throughput stays that of larger writes).
+ */
+const PIPE_PIECE = 64 * 1024;
+/** The most one write hands a unix socket: Linux queues it as one buffer, all or nothing. */
+const SOCKET_PIECE = 32 * 1024;
+
+/** The first `max` bytes of `data` (all of it when shorter). */
+function piece(data: Uint8Array, max: number): Uint8Array {
+  return data.length > max ? data.subarray(0, max) : data;
+}
 
 function oneWay(label: string, direction: string): NetError {
   return new NetError("not_supported", `${label} only carries data ${direction}`, {
@@ -85,7 +102,8 @@ export class WritableTransport implements StreamTransport {
   }
 
   write(data: Uint8Array): Promise<number> {
-    return this.#writer.write(data).then(() => data.length);
+    const part = piece(data, PIPE_PIECE);
+    return this.#writer.write(part).then(() => part.length);
   }
 
   closeWrite(): Promise<void> {
@@ -115,6 +133,7 @@ export class NodeTransport implements StreamTransport {
   #readable: Readable | null;
   #writable: Writable | null;
   #label: string;
+  #piece: number;
   #chunks: Uint8Array[] = [];
   #waiter: Waiter | null = null;
   #ended = false;
@@ -125,6 +144,8 @@ export class NodeTransport implements StreamTransport {
     this.#readable = readable;
     this.#writable = writable;
     this.#label = label;
+    // A two-way fd (above 2) is a unix socket pair; fd 0 is a pipe.
+    this.#piece = readable !== null && writable !== null ? SOCKET_PIECE : PIPE_PIECE;
     const halfOpen = (readable ?? writable) as { allowHalfOpen?: boolean };
     if ("allowHalfOpen" in halfOpen) halfOpen.allowHalfOpen = true;
     readable?.pause();
@@ -193,10 +214,11 @@ export class NodeTransport implements StreamTransport {
     const writable = this.#writable;
     if (writable === null) return Promise.reject(oneWay(this.#label, "from the child"));
     if (this.#closed) return Promise.reject(cancelled());
+    const part = piece(data, this.#piece);
     return new Promise((resolve, reject) => {
-      writable.write(data, (error) => {
+      writable.write(part, (error) => {
         if (error) reject(this.#writeError(error));
-        else resolve(data.length);
+        else resolve(part.length);
       });
     });
   }
