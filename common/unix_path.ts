@@ -5,13 +5,16 @@
  * never wider than asked, owners, and removal on close of only the file this
  * process created.
  *
- * How a filesystem path is bound: the socket is created under a private
- * temporary directory (mode 0700) next to the final path, its owner and mode
- * are set there, and it is hard-linked to the final path (which fails,
- * instead of clobbering, if something appeared there meanwhile). So the final
- * name never exists with wider permissions, and Deno's own unlink-on-close
- * hits the temporary name, leaving netkit to remove the final path only when
- * asked and only if it is still the same file (dev/ino).
+ * How a filesystem path is bound: binders of one path take an exclusive
+ * lock on its private directory `<dir>/.<name>.netkit-bind` (mode 0700,
+ * named after the path so a scoped permission grant can name it too), so
+ * only one of them at a time looks at the path, moves a stale socket away,
+ * and links its own. The socket is created in that directory as `s`, its
+ * owner and mode are set there, and it is hard-linked to the final path
+ * (which fails, instead of clobbering, if something appeared there). So the
+ * final name never exists with wider permissions, and Deno's own
+ * unlink-on-close hits the temporary name, leaving netkit to remove the
+ * final path only when asked and only if it is still the same file (dev/ino).
  *
  * @module
  */
@@ -178,9 +181,10 @@ export interface BoundPath<T> {
   /** The user's path (abstract names as `"\0name"`). */
   readonly path: string;
   /**
-   * After the caller closed the resource: removes the path if
-   * `unlinkOnClose` and it is still the file bound here (same dev/ino).
-   * Returns whether it removed it. Idempotent.
+   * Removes the path if `unlinkOnClose` and it is still the file bound here
+   * (same dev/ino); returns whether it removed it. Idempotent. Call it
+   * before closing the resource: while the socket is alive no contender
+   * deems the path stale, so the file checked is the file removed.
    */
   release(): boolean;
 }
@@ -202,11 +206,13 @@ function isCode(error: unknown, name: string, errno: string): boolean {
     (error.name === name || (error as { code?: unknown }).code === errno);
 }
 
+const isNotFound = (error: unknown): boolean => isCode(error, "NotFound", "ENOENT");
+
 async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
   try {
     return await Deno.lstat(path);
   } catch (error) {
-    if (isCode(error, "NotFound", "ENOENT")) return null;
+    if (isNotFound(error)) return null;
     throw error;
   }
 }
@@ -219,12 +225,140 @@ function inUse(op: string, path: string, why: string): NetError {
   return new NetError("address_in_use", why, { op, address: display(path) });
 }
 
-/** Makes room at `path`: refuses live servers and non-sockets, removes stale sockets. */
+/** What the private directory next to `<dir>/<name>` is called: `<dir>/.<name>.netkit-bind`. */
+const BIND_DIR_SUFFIX = ".netkit-bind";
+/** The socket's name inside the private directory while it is bound, before the link. */
+const SOCKET_NAME = "s";
+/** Where a stale socket file is moved to be identified before it is deleted. */
+const HOLD_NAME = "stale";
+
+/**
+ * The private directory of a socket path, `<dir>/.<name>.netkit-bind`:
+ * derived from the path alone so a permission grant can name it.
+ */
+export function bindDirOf(path: string): string {
+  const { prefix } = splitPath(path);
+  return `${prefix}.${path.slice(prefix.length)}${BIND_DIR_SUFFIX}`;
+}
+
+function inTheWay(op: string, path: string, dir: string, info: Deno.FileInfo): NetError {
+  const what = info.isSymlink ? "a symbolic link" : "not a directory";
+  return inUse(op, path, `${dir} is in the way (${what}); netkit never removes it`);
+}
+
+/** How many times a contender re-takes a lock directory that its holder removed. */
+const LOCK_ATTEMPTS = 256;
+/** How many binds are tried when another socket's close unlinks the temporary name. */
+const BIND_ATTEMPTS = 8;
+
+/**
+ * The private directory next to a socket path, held with an exclusive
+ * `flock` by one contender (of any process) while it changes the path.
+ *
+ * Why this makes the path's owner certain: every netkit binder of the path
+ * takes this lock before it looks at the path and holds it until its socket
+ * is linked there, so "the path is stale", "move it away", "link mine" is
+ * one step among them; the lock is released by the kernel when a holder
+ * dies, so a crash leaves no lock behind. The holder removes the directory
+ * before letting go; a waiter that then wins the old directory's lock sees
+ * that the name now leads elsewhere (dev/ino) and takes the new one, so two
+ * holders never overlap. A live listener removes its path before it stops
+ * listening (see `BoundPath.release`), so no holder ever sees it stale.
+ */
+class PathLock {
+  readonly dir: string;
+  readonly info: Deno.FileInfo;
+  #file: Deno.FsFile;
+
+  private constructor(dir: string, info: Deno.FileInfo, file: Deno.FsFile) {
+    this.dir = dir;
+    this.info = info;
+    this.#file = file;
+  }
+
+  static async take(op: string, path: string, dir: string): Promise<PathLock> {
+    for (let attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
+      try {
+        await Deno.mkdir(dir, { mode: 0o700 });
+      } catch (error) {
+        if (!isCode(error, "AlreadyExists", "EEXIST")) throw error;
+      }
+      // Opening follows links and a FIFO would block: only a directory is opened.
+      const before = await lstatOrNull(dir);
+      if (before !== null && !before.isDirectory) throw inTheWay(op, path, dir, before);
+      let file: Deno.FsFile;
+      try {
+        file = await Deno.open(dir, { read: true });
+      } catch (error) {
+        if (isNotFound(error)) continue; // its holder removed it between our mkdir and open
+        throw error;
+      }
+      try {
+        await file.lock(true);
+        const held = await file.stat();
+        const now = await lstatOrNull(dir);
+        if (now !== null && !now.isDirectory) throw inTheWay(op, path, dir, now);
+        if (now !== null && sameFile(held, now)) {
+          const lock = new PathLock(dir, now, file);
+          await lock.#clearLeftovers(op, path);
+          return lock;
+        }
+      } catch (error) {
+        file.close();
+        throw error;
+      }
+      file.close(); // its holder removed it before letting go: lock the directory now there
+    }
+    throw inUse(op, path, `${dir} kept being replaced by other binders; too many at once`);
+  }
+
+  /** A holder that died mid-way may have left its temporary socket names. */
+  async #clearLeftovers(op: string, path: string): Promise<void> {
+    for (const name of [SOCKET_NAME, HOLD_NAME]) {
+      const left = await lstatOrNull(`${this.dir}/${name}`);
+      if (left === null) continue;
+      if (!left.isSocket) {
+        throw inUse(op, path, `${this.dir}/${name} is not a socket; netkit never removes it`);
+      }
+      await Deno.remove(`${this.dir}/${name}`);
+    }
+  }
+
+  /** Removes the directory (so the next holder re-creates it), then lets go. */
+  async drop(): Promise<void> {
+    await Deno.remove(`${this.dir}/${SOCKET_NAME}`).catch(() => {});
+    // Fails only when a replaced file had to be kept in it (see takeStale).
+    await Deno.remove(this.dir).catch(() => {});
+    this.#file.close();
+  }
+}
+
+async function probeState(
+  op: string,
+  path: string,
+  probe: (path: string) => Promise<"alive" | "stale">,
+): Promise<"alive" | "stale"> {
+  try {
+    return await probe(path);
+  } catch (error) {
+    throw new NetError("address_in_use", "the path exists and could not be probed", {
+      op,
+      address: display(path),
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Makes room at `path`: refuses live servers and non-sockets; with `lock`
+ * held, also takes a stale socket away (without it, only checks).
+ */
 async function clearPath(
   op: string,
   path: string,
   unlink: boolean,
   probe: (path: string) => Promise<"alive" | "stale">,
+  lock?: PathLock,
 ): Promise<void> {
   const found = await lstatOrNull(path);
   if (found === null) return;
@@ -234,35 +368,88 @@ async function clearPath(
   if (!found.isSocket) {
     throw inUse(op, path, "the path exists and is not a socket; netkit never removes it");
   }
-  let state: "alive" | "stale";
-  try {
-    state = await probe(path);
-  } catch (error) {
-    throw new NetError("address_in_use", "the path exists and could not be probed", {
-      op,
-      address: display(path),
-      cause: error,
-    });
+  if (await probeState(op, path, probe) === "alive") {
+    throw inUse(op, path, "a server is listening on this path");
   }
-  if (state === "alive") throw inUse(op, path, "a server is listening on this path");
-  // Remove the stale socket only if nobody replaced it while we probed.
-  const again = await lstatOrNull(path);
-  if (again === null) return;
-  if (!sameFile(found, again)) throw inUse(op, path, "the path was replaced while probing");
-  try {
-    await Deno.remove(path);
-  } catch (error) {
-    if (!isCode(error, "NotFound", "ENOENT")) throw error;
-  }
+  if (lock !== undefined) await takeStale(op, path, found, `${lock.dir}/${HOLD_NAME}`);
 }
 
-/** The shortest private directory name worth using; below it we bind in place. */
+/**
+ * Deletes the stale file `found` from `path`, and no other file: it is
+ * renamed into the locked private directory first (atomic: exactly what is
+ * at the path at that instant moves), then identified by dev/ino; only the
+ * stale file is deleted. Anything else (another program replaced it, since
+ * netkit binders hold the lock) is linked back, which never clobbers.
+ */
+async function takeStale(
+  op: string,
+  path: string,
+  found: Deno.FileInfo,
+  hold: string,
+): Promise<void> {
+  try {
+    await Deno.rename(path, hold);
+  } catch (error) {
+    if (isNotFound(error)) return; // gone already: the path is free
+    throw error;
+  }
+  const taken = await Deno.lstat(hold);
+  if (sameFile(taken, found)) {
+    await Deno.remove(hold);
+    return;
+  }
+  try {
+    await Deno.link(hold, path);
+  } catch (error) {
+    if (isCode(error, "AlreadyExists", "EEXIST")) {
+      throw inUse(
+        op,
+        path,
+        `the path was replaced while probing and taken again; the replaced file is kept at ${hold}`,
+      );
+    }
+    throw error;
+  }
+  await Deno.remove(hold);
+  throw inUse(op, path, "the path was replaced while probing");
+}
+
+/** The shortest random private directory name worth using; below it we bind in place. */
 const MIN_TEMP_NAME = 4;
+
+/** How the socket file gets its name; decides which permissions a scoped run needs. */
+type Scheme = "lock-dir" | "random-dir" | "in-place";
+
+/** The `--allow-*` flags a run scoped to this one socket needs, for permission errors. */
+function scopedFlags(path: string, scheme: Scheme, mode: number | undefined): string {
+  const dir = bindDirOf(path);
+  const files = `--allow-read=${path},${dir} --allow-write=${path},${dir}`;
+  if (scheme === "lock-dir") return `${files} --allow-net=unix:${path},unix:${dir}/${SOCKET_NAME}`;
+  if (scheme === "random-dir") {
+    const { dir: parent } = splitPath(path);
+    return `--allow-read=${parent} --allow-write=${parent} --allow-net (the bind name of a path ` +
+      `this long is random, so net access cannot be scoped)`;
+  }
+  return `${files} --allow-net=unix:${path}${mode === undefined ? "" : " --allow-sys"}`;
+}
+
+/** A permission refusal, with the flags that would scope the grant to this socket. */
+function withFlags(error: NetError, flags: string): NetError {
+  if (!(error.cause instanceof Deno.errors.NotCapable)) return error;
+  return new NetError(
+    "access_denied",
+    `${error.detail}; a run scoped to this socket needs ${flags}`,
+    { op: error.op, address: error.address, cause: error.cause },
+  );
+}
 
 /**
  * Binds a socket at `path` with the whole path life cycle: `mkdir`, stale
  * path removal (`unlink`, via `probe`), `owner`/`group`/`mode` set before
- * the final name exists, and dev/ino remembered for `release()`.
+ * the final name exists, and dev/ino remembered for `release()`. Concurrent
+ * binders of one path (in this or other processes) are serialised by
+ * {@linkcode PathLock}: exactly one gets the path, the others
+ * `address_in_use`.
  *
  * @param op The operation, for errors (e.g. `"listen"`).
  * @param path The user's path (validated again here; `"@x"` → `"\0x"`).
@@ -319,38 +506,46 @@ export async function bindPath<T>(
   }
 
   const { dir, prefix } = splitPath(socketPath);
-  try {
-    if (mkdir) await Deno.mkdir(dir, { recursive: true });
-    await clearPath(op, socketPath, unlink, probe);
-  } catch (error) {
-    throw toNetError(error, op, address);
-  }
-
+  const lockDir = bindDirOf(socketPath);
   const room = SUN_PATH_MAX - byteLength(prefix) - "/s".length;
-  const resource = room >= MIN_TEMP_NAME && !inPlace
-    ? await bindViaTemp(
-      op,
-      socketPath,
-      prefix,
-      Math.min(room, 16),
-      { mode, owner, group },
-      bind,
-      close,
-    )
-    : bindInPlace(
-      op,
-      socketPath,
-      { mode, owner, group, unlinkOnClose: unlinkOnClose || inPlace },
-      bind,
-      close,
-    );
-
+  const scheme: Scheme = inPlace
+    ? "in-place"
+    : byteLength(lockDir) + 1 + SOCKET_NAME.length <= SUN_PATH_MAX
+    ? "lock-dir"
+    : room >= MIN_TEMP_NAME
+    ? "random-dir"
+    : "in-place";
+  const attributes = { mode, owner, group };
+  let lock: PathLock | undefined;
+  let resource: T;
   let identity: Deno.FileInfo | null = null;
   try {
-    identity = await Deno.lstat(socketPath);
-  } catch {
-    // Gone already (someone removed it): release() then has nothing to remove.
+    if (mkdir) await Deno.mkdir(dir, { recursive: true });
+    // Refusing a live server or a non-socket changes nothing, so it needs no lock.
+    await clearPath(op, socketPath, unlink, probe);
+    lock = await PathLock.take(op, socketPath, lockDir);
+    await clearPath(op, socketPath, unlink, probe, lock);
+    resource = scheme === "lock-dir"
+      ? await bindInLockDir(op, socketPath, lock, attributes, bind, close)
+      : scheme === "random-dir"
+      ? await bindViaTemp(op, socketPath, prefix, Math.min(room, 16), attributes, bind, close)
+      : bindInPlace(
+        op,
+        socketPath,
+        { ...attributes, unlinkOnClose: unlinkOnClose || inPlace },
+        bind,
+        close,
+      );
+    // Still under the lock: what is at the path now is the file just bound.
+    identity = await lstatOrNull(socketPath);
+  } catch (error) {
+    throw withFlags(toNetError(error, op, address), scopedFlags(socketPath, scheme, mode));
+  } finally {
+    await lock?.drop();
   }
+
+  // A stream socket bound in place is unlinked by Deno itself on close.
+  const removable = unlinkOnClose && identity !== null && (inPlace || scheme !== "in-place");
   let released = false;
   return {
     resource,
@@ -358,10 +553,10 @@ export async function bindPath<T>(
     release(): boolean {
       if (released) return false;
       released = true;
-      if (!unlinkOnClose || identity === null) return false;
+      if (!removable) return false;
       try {
         const now = Deno.lstatSync(socketPath);
-        if (!sameFile(now, identity)) return false;
+        if (!sameFile(now, identity!)) return false;
         Deno.removeSync(socketPath);
         return true;
       } catch {
@@ -384,7 +579,64 @@ async function applyAttributes(path: string, attributes: Attributes): Promise<vo
   if (attributes.mode !== undefined) await Deno.chmod(path, attributes.mode);
 }
 
-/** Binds under a private 0700 directory, sets owner and mode, links to the final name. */
+/** Links the bound temporary name to the final path, which fails instead of clobbering. */
+async function linkInto(op: string, tempPath: string, path: string): Promise<void> {
+  try {
+    await Deno.link(tempPath, path);
+  } catch (error) {
+    if (isCode(error, "AlreadyExists", "EEXIST")) {
+      throw inUse(op, path, "another socket appeared at the path while binding");
+    }
+    throw error;
+  }
+}
+
+/**
+ * Binds as `<private dir>/s` in the locked directory (mode 0700, ours),
+ * sets owner and mode there, links to the final name. Deno unlinks the name
+ * a listener was bound at when it closes, which may be this same temporary
+ * name now in use by the next holder: a step that finds it gone binds again.
+ */
+async function bindInLockDir<T>(
+  op: string,
+  path: string,
+  lock: PathLock,
+  attributes: Attributes,
+  bind: (bindPath: string) => T,
+  close: (resource: T) => void,
+): Promise<T> {
+  if ((lock.info.mode! & 0o077) !== 0) await Deno.chmod(lock.dir, 0o700);
+  const tempPath = `${lock.dir}/${SOCKET_NAME}`;
+  for (let attempt = 1;; attempt++) {
+    const resource = bind(tempPath);
+    try {
+      // A directory left by another user would let them reach the socket before its mode is set.
+      const bound = await Deno.lstat(tempPath);
+      if (bound.uid !== lock.info.uid) {
+        throw new NetError(
+          "access_denied",
+          `${lock.dir} belongs to another user (uid ${lock.info.uid}); remove it`,
+          { op, address: display(path) },
+        );
+      }
+      await applyAttributes(tempPath, attributes);
+      await linkInto(op, tempPath, path);
+      return resource;
+    } catch (error) {
+      try {
+        close(resource);
+      } catch {
+        // Cleaning up after the real failure, which is reported below.
+      }
+      if (!isNotFound(error) || attempt >= BIND_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/**
+ * For paths too long for the private directory's socket name: binds under
+ * a random 0700 directory, sets owner and mode, links to the final name.
+ */
 async function bindViaTemp<T>(
   op: string,
   path: string,
@@ -412,14 +664,7 @@ async function bindViaTemp<T>(
   try {
     resource = bind(tempPath);
     await applyAttributes(tempPath, attributes);
-    try {
-      await Deno.link(tempPath, path);
-    } catch (error) {
-      if (isCode(error, "AlreadyExists", "EEXIST")) {
-        throw inUse(op, path, "another socket appeared at the path while binding");
-      }
-      throw error;
-    }
+    await linkInto(op, tempPath, path);
     return resource;
   } catch (error) {
     if (resource !== undefined) {

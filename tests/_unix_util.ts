@@ -98,3 +98,61 @@ export async function exists(path: string): Promise<boolean> {
     throw error;
   }
 }
+
+/** A `deno eval` child spoken to in lines: `send` writes one, `line` reads the next. */
+export class LineChild implements AsyncDisposable {
+  #child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #reader: ReadableStreamDefaultReader<string>;
+  #buffer = "";
+
+  private constructor(child: Deno.ChildProcess) {
+    this.#child = child;
+    this.#writer = child.stdin.getWriter();
+    this.#reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  /** Spawns `deno eval code ...args` and waits for its `ready` line. */
+  static async spawn(code: string, args: string[]): Promise<LineChild> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", code, ...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const spoken = new LineChild(child);
+    const first = await spoken.line();
+    if (first !== "ready") throw new Error(`child said ${JSON.stringify(first)}, not ready`);
+    return spoken;
+  }
+
+  /** Writes one line to the child's stdin. */
+  async send(line: string): Promise<void> {
+    await this.#writer.write(new TextEncoder().encode(line + "\n"));
+  }
+
+  /** The child's next stdout line; throws if it ended first. */
+  async line(): Promise<string> {
+    for (;;) {
+      const end = this.#buffer.indexOf("\n");
+      if (end !== -1) {
+        const line = this.#buffer.slice(0, end);
+        this.#buffer = this.#buffer.slice(end + 1);
+        return line;
+      }
+      const { value, done } = await this.#reader.read();
+      if (done) throw new Error(`child ended mid-line: ${JSON.stringify(this.#buffer)}`);
+      this.#buffer += value;
+    }
+  }
+
+  /** Closes stdin (the child then ends) and waits for it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#writer.close().catch(() => {});
+    for (;;) {
+      const { done } = await this.#reader.read();
+      if (done) break;
+    }
+    await this.#child.status;
+  }
+}

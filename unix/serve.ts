@@ -26,10 +26,12 @@ const SERVE_RULES: Schema = {
 class UnixHttpServer implements Deno.HttpServer<Deno.UnixAddr> {
   #server: Deno.HttpServer<Deno.UnixAddr>;
   #addr: Deno.UnixAddr;
+  #release: () => void;
   readonly finished: Promise<void>;
 
   constructor(bound: BoundPath<Deno.HttpServer<Deno.UnixAddr>>) {
     this.#server = bound.resource;
+    this.#release = () => bound.release();
     this.#addr = unixAddr(bound.path);
     // Removing the path is chained into `finished`, so awaiting it means the path is gone.
     this.finished = this.#server.finished.then(() => {
@@ -42,6 +44,8 @@ class UnixHttpServer implements Deno.HttpServer<Deno.UnixAddr> {
   }
 
   shutdown(): Promise<void> {
+    // The path goes first: while the server listens, no other binder deems it stale.
+    this.#release();
     return this.#server.shutdown().then(() => this.finished);
   }
 
@@ -91,6 +95,9 @@ export async function serve(
   validateArgument("serve", "handler", handler, { type: "function" });
   const checked = validateOptions<ServeOptions>("serve", options, SERVE_RULES);
   const { signal, onListen, onError } = checked;
+  // Registered before Deno.serve's own listener, so an abort removes the path before it stops.
+  const early: { bound?: BoundPath<Deno.HttpServer<Deno.UnixAddr>> } = {};
+  signal?.addEventListener("abort", () => early.bound?.release(), { once: true });
   const bound = await bindPath(
     "serve",
     path,
@@ -108,6 +115,7 @@ export async function serve(
       server.shutdown().catch(() => {});
     },
   );
+  early.bound = bound;
   const server = new UnixHttpServer(bound);
   onListen?.(server.addr);
   return server;
