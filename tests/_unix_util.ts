@@ -63,27 +63,110 @@ export async function crashedServer(path: string): Promise<void> {
   await rest();
 }
 
-/** Runs `code` (an ES module body) with `deno eval` as uid/gid 65534; resolves with its stdout. */
-export async function runAsNobody(code: string, args: string[], cwd: string): Promise<string> {
-  const denoDir = `${cwd}/.deno-dir`;
-  await Deno.mkdir(denoDir, { recursive: true });
-  await Deno.chown(denoDir, 65534, 65534);
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", code, ...args],
-    cwd,
-    uid: 65534,
-    gid: 65534,
-    env: { DENO_DIR: denoDir, HOME: cwd, NO_COLOR: "1" },
-    clearEnv: true,
-    stdin: "null",
+/** The repository's root, whose modules a child under another uid gets a copy of. */
+const ROOT = new URL("../", import.meta.url);
+
+/** Why children under uid 65534 cannot run here (`null` when they can). */
+function nobodyBlocker(): string | null {
+  if (!IS_ROOT) return "the tests do not run as root";
+  // The module copy goes to a temp dir and the child runs deno itself: both must be reachable.
+  const temp = Deno.makeTempDirSync({ prefix: "netkit-probe-" });
+  Deno.removeSync(temp);
+  for (const path of [temp.slice(0, temp.lastIndexOf("/")), Deno.execPath()]) {
+    let dir = Deno.realPathSync(path);
+    for (;;) {
+      if (((Deno.statSync(dir).mode ?? 0) & 0o001) === 0) {
+        return `${dir} is not searchable by other users`;
+      }
+      if (dir === "/") break;
+      dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
+    }
+  }
+  return null;
+}
+
+let blocker: string | null | undefined;
+
+/** True (after saying why, once) when a test that runs a child as uid 65534 must be skipped. */
+export function nobodyIgnored(): boolean {
+  if (blocker === undefined) {
+    blocker = nobodyBlocker();
+    if (blocker !== null && IS_ROOT) console.warn(`skipping the uid 65534 tests: ${blocker}`);
+  }
+  return blocker !== null;
+}
+
+/**
+ * Copies the repository modules `entry` imports (its whole graph) into
+ * `into`, world-readable, keeping their layout, so a child under another uid
+ * can import them even from a private checkout; returns the copy's URL.
+ */
+async function readableCopy(entry: string, into: string): Promise<string> {
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL(entry, ROOT).href],
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const stdout = new TextDecoder().decode(output.stdout);
-  if (!output.success) {
-    throw new Error(`child failed: ${stdout}${new TextDecoder().decode(output.stderr)}`);
+  if (!info.success) throw new Error(`deno info failed: ${new TextDecoder().decode(info.stderr)}`);
+  const graph = JSON.parse(new TextDecoder().decode(info.stdout)) as {
+    modules: { specifier: string }[];
+  };
+  for (const { specifier } of graph.modules) {
+    if (specifier.startsWith("node:")) continue;
+    if (!specifier.startsWith(ROOT.href)) {
+      throw new Error(
+        `${specifier} is not a repository module; a child under uid 65534 has no cache`,
+      );
+    }
+    const relative = decodeURIComponent(specifier.slice(ROOT.href.length));
+    const target = `${into}/${relative}`;
+    const parent = target.slice(0, target.lastIndexOf("/"));
+    await Deno.mkdir(parent, { recursive: true });
+    for (let dir = parent; dir.length >= into.length; dir = dir.slice(0, dir.lastIndexOf("/"))) {
+      await Deno.chmod(dir, 0o755);
+    }
+    await Deno.copyFile(new URL(specifier), target);
+    await Deno.chmod(target, 0o644);
   }
-  return stdout.trim();
+  return new URL(entry, `file://${into}/`).href;
+}
+
+/**
+ * Runs the ES module body `code(unixMod)` with `deno eval` as uid/gid 65534
+ * and resolves with its stdout. `unixMod` is the URL of a world-readable
+ * copy of the unix module, since the checkout may be private to its owner.
+ */
+export async function runAsNobody(
+  code: (unixMod: string) => string,
+  args: string[],
+  cwd: string,
+): Promise<string> {
+  const denoDir = `${cwd}/.deno-dir`;
+  await Deno.mkdir(denoDir, { recursive: true });
+  await Deno.chown(denoDir, 65534, 65534);
+  const sources = await Deno.makeTempDir({ prefix: "netkit-src-" });
+  try {
+    await Deno.chmod(sources, 0o755);
+    const unixMod = await readableCopy("unix/mod.ts", sources);
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", code(unixMod), ...args],
+      cwd,
+      uid: 65534,
+      gid: 65534,
+      env: { DENO_DIR: denoDir, HOME: cwd, NO_COLOR: "1" },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    if (!output.success) {
+      throw new Error(`child failed: ${stdout}${new TextDecoder().decode(output.stderr)}`);
+    }
+    return stdout.trim();
+  } finally {
+    await Deno.remove(sources, { recursive: true });
+  }
 }
 
 export { rejectsWith } from "./_helpers.ts";

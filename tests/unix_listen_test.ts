@@ -4,11 +4,11 @@ import {
   crashedServer,
   exists,
   IS_ROOT,
+  nobodyIgnored,
   rejectsWith,
   runAsNobody,
   spawnReady,
   tempDir,
-  UNIX_MOD,
 } from "./_unix_util.ts";
 
 const decoder = new TextDecoder();
@@ -233,11 +233,12 @@ Deno.test("listen sets owner and group", { ignore: !IS_ROOT }, async () => {
 });
 
 Deno.test("listen fails access_denied when chown is not allowed, leaving nothing behind", {
-  ignore: !IS_ROOT,
+  ignore: nobodyIgnored(),
 }, async () => {
   await using dir = await tempDir(true);
   const out = await runAsNobody(
-    `import { listen } from "${UNIX_MOD}";
+    (unixMod) =>
+      `import { listen } from "${unixMod}";
      const path = Deno.args[0] + "/owned.sock";
      let code = "ok";
      try { (await listen(path, { owner: 0 })).close(); } catch (e) { code = e.code; }
@@ -250,13 +251,14 @@ Deno.test("listen fails access_denied when chown is not allowed, leaving nothing
 });
 
 Deno.test("a 0600 socket refuses another user with access_denied; 0666 lets them in", {
-  ignore: !IS_ROOT,
+  ignore: nobodyIgnored(),
 }, async () => {
   await using dir = await tempDir(true);
   await using _private = await listen(`${dir.path}/private.sock`, { mode: 0o600 });
   await using open = await listen(`${dir.path}/public.sock`, { mode: 0o666 });
   const out = await runAsNobody(
-    `import { connect } from "${UNIX_MOD}";
+    (unixMod) =>
+      `import { connect } from "${unixMod}";
      const codes = [];
      for (const name of ["private.sock", "public.sock"]) {
        try { (await connect(Deno.args[0] + "/" + name)).close(); codes.push("ok"); }
