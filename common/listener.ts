@@ -1,159 +1,149 @@
 /**
- * The accept loop shared by unix and tcp listeners: one outstanding
- * `accept()` at a time, so an accept that times out consumes nothing (the
- * connection that arrives later goes to the next accept), any number of
- * callers may wait at once, and closing rejects them with `closed`.
+ * The listener base that `TcpListener` and `UnixListener` share: accepts
+ * with deadlines that lose nothing (one runtime `accept()` in flight at a
+ * time, so a connection that arrives after a caller gave up goes to the next
+ * caller), any number of callers waiting at once, close that rejects them
+ * with `closed`, async disposal that waits until the runtime has let go,
+ * iteration and `select` readiness.
  *
  * @module
  */
 
-import { type Deadline, deadlineOf, type DeadlineOptions } from "./deadline.ts";
-import { closedError, type NetError, toNetError } from "./errors.ts";
-import type { Pollable } from "./readiness.ts";
+import { deadlineOf, type DeadlineOptions } from "./deadline.ts";
+import { toNetError } from "./errors.ts";
+import { type Pollable, pollable } from "./readiness.ts";
+import { ReadySlot } from "./_single_flight.ts";
 
+/** A connection reset while still queued (Deno: ENOTCONN from getpeername, or ECONNABORTED). */
 const DIED_IN_QUEUE = /^(NotConnected|ConnectionAborted|ConnectionReset)$/;
 
-/** What an {@linkcode AcceptPump} runs over: a `Deno.Listener`. */
-export interface AcceptSource<C> {
+/** What a {@linkcode Listener} accepts from: a `Deno.Listener`, or anything with its two calls. */
+export interface AcceptSource<C extends { close(): void }> {
   /** Waits for the next connection. */
   accept(): Promise<C>;
   /** Stops listening. */
   close(): void;
 }
 
+const NEVER_WRITABLE = {
+  pollWrite: () => false,
+  waitWrite: () => new Promise<void>(() => {}),
+};
+
 /**
- * Accepts connections from a `Deno.Listener` with deadlines that lose
- * nothing. Listener classes hold one and delegate to it.
+ * A listening socket that hands out streams of type `S`: the shared part of
+ * `TcpListener` and `UnixListener` (netkit's `tcp.listen` and `unix.listen`
+ * make them; each adds its addresses).
+ *
+ * `close()` stops listening at once; the runtime lets go of the socket (the
+ * port or path is free again) once its accept in flight has settled, which
+ * `await using` and `await listener[Symbol.asyncDispose]()` wait for.
+ *
+ * @example Accept with a deadline, then serve whoever comes
+ * ```ts
+ * import { connect, listen } from "@netkit/netkit/tcp";
+ *
+ * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+ * await using client = await connect("127.0.0.1", listener.addr.port);
+ * await using server = await listener.accept({ timeout: 1000 });
+ * await client.writeAll("hi\n");
+ * console.log(await server.readLine()); // "hi"
+ * ```
  */
-export class AcceptPump<C extends { close(): void }, S> {
-  #source: AcceptSource<C>;
-  #wrap: (conn: C) => S;
-  #label: string | undefined;
-  #pending: Promise<void> | null = null;
-  #ready: C | null = null;
-  #failure: NetError | null = null;
-  #closed = false;
+export abstract class Listener<S, C extends { close(): void } = { close(): void }>
+  implements AsyncIterable<S>, AsyncDisposable {
+  readonly #slot: ReadySlot<C, C>;
+  readonly #wrap: (conn: C) => S;
+  readonly #label: string | undefined;
 
   /**
    * @param source The runtime listener.
    * @param wrap Turns an accepted connection into the stream handed out.
    * @param label The address errors name.
    */
-  constructor(source: AcceptSource<C>, wrap: (conn: C) => S, label?: string) {
-    this.#source = source;
+  protected constructor(source: AcceptSource<C>, wrap: (conn: C) => S, label: string | undefined) {
     this.#wrap = wrap;
     this.#label = label;
+    this.#slot = new ReadySlot<C, C>({
+      run: () => source.accept(),
+      keep: (conn) => conn,
+      fail: (error) =>
+        // A connection that died in the queue is not the listener's failure: accept the next one.
+        DIED_IN_QUEUE.test((error as { name?: string })?.name ?? "")
+          ? undefined
+          : toNetError(error, "accept", label),
+      discard: (conn) => conn.close(),
+      stop: () => source.close(),
+    }, label);
   }
 
-  /** True once closed. */
+  /** True once `close()` was called. */
   get closed(): boolean {
-    return this.#closed;
-  }
-
-  #accepted = (conn: C): void => {
-    this.#pending = null;
-    if (this.#closed) conn.close();
-    else this.#ready = conn;
-  };
-
-  #failed = (error: unknown): void => {
-    this.#pending = null;
-    // A connection reset while still queued (Deno: ENOTCONN from getpeername,
-    // or ECONNABORTED) is not the listener's failure: accept the next one.
-    if (this.#closed || DIED_IN_QUEUE.test((error as { name?: string })?.name ?? "")) return;
-    this.#failure = toNetError(error, "accept", this.#label);
-  };
-
-  #start(): Promise<void> {
-    this.#pending ??= this.#source.accept().then(this.#accepted, this.#failed);
-    return this.#pending;
+    return this.#slot.closed;
   }
 
   /**
    * Accepts the next connection.
    *
-   * @throws {NetError} `closed`, `timeout`, `aborted`, or what the runtime
-   *   reported (e.g. `resource_exhausted` for EMFILE; the listener goes on).
+   * @param options `{ timeout, signal }`; an accept that times out consumes
+   *   nothing.
+   * @returns The accepted stream.
+   * @throws {NetError} `closed` (also when closed while waiting), `timeout`,
+   *   `aborted`, `resource_exhausted` (out of file descriptors; the listener
+   *   goes on), `invalid_argument` for bad options.
+   *
+   * @example
+   * ```ts
+   * import { listen, NetError } from "@netkit/netkit/tcp";
+   *
+   * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * try {
+   *   await listener.accept({ timeout: 10 });
+   * } catch (error) {
+   *   console.log((error as NetError).code); // "timeout"
+   * }
+   * ```
    */
   async accept(options?: DeadlineOptions): Promise<S> {
     using deadline = deadlineOf("accept", options, this.#label);
-    return await this.#accept(deadline);
-  }
-
-  async #accept(deadline: Deadline | undefined): Promise<S> {
-    for (;;) {
-      if (this.#closed) throw closedError("accept", this.#label);
-      deadline?.check();
-      if (this.#ready !== null) {
-        const conn = this.#ready;
-        this.#ready = null;
-        return this.#wrap(conn);
-      }
-      if (this.#failure !== null) {
-        const failure = this.#failure;
-        this.#failure = null;
-        throw failure;
-      }
-      const pending = this.#start();
-      await (deadline === undefined ? pending : deadline.wait(pending));
-    }
+    return this.#wrap(await this.#slot.take(deadline, "accept"));
   }
 
   /**
-   * Stops listening. Waiting accepts reject `closed`; a connection accepted
-   * but not yet handed out is closed. Returns false when already closed.
+   * Stops listening. Pending accepts reject `closed`; a connection accepted
+   * but not yet handed out is closed. The port or path is free once the
+   * runtime has let go of the accept in flight: `await using` (or awaiting
+   * `[Symbol.asyncDispose]()`) waits for that.
+   *
+   * @returns `true` if this call closed it, `false` when already closed.
+   *
+   * @example
+   * ```ts
+   * import { listen } from "@netkit/netkit/tcp";
+   *
+   * const listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * console.log(listener.close(), listener.close()); // true false
+   * ```
    */
   close(): boolean {
-    if (this.#closed) return false;
-    this.#closed = true;
-    this.#ready?.close();
-    this.#ready = null;
-    try {
-      this.#source.close();
-    } catch {
-      // Already closed by the runtime.
-    }
-    return true;
+    return this.#slot.close();
   }
 
-  /** Resolves once the runtime has let go of the outstanding accept. */
-  async settled(): Promise<void> {
-    while (this.#pending !== null) await this.#pending;
+  /** Closes and waits until the accept in flight has settled, so the port or path is free. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.#slot.settled();
   }
 
   /** Yields accepted streams until the listener closes. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<S> {
-    for (;;) {
-      try {
-        yield await this.accept();
-      } catch (error) {
-        if (this.#closed) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<S> {
+    return this.#slot.iterate(() => this.accept());
   }
 
-  /** Readiness for `select`: readable when a connection waits. */
-  pollable(): Pollable {
-    return this.#readiness ??= this.#makeReadiness();
+  /** The readiness `scheduler.select` uses: readable when a connection waits. */
+  [pollable](): Pollable {
+    return this.#readiness ??= this.#slot.pollable(NEVER_WRITABLE);
   }
 
   #readiness: Pollable | undefined;
-
-  #makeReadiness(): Pollable {
-    const isClosed = () => this.#closed;
-    return {
-      get closed() {
-        return isClosed();
-      },
-      pollRead: () => this.#ready !== null || this.#failure !== null || this.#closed,
-      waitRead: async () => {
-        while (this.#ready === null && this.#failure === null && !this.#closed) {
-          await this.#start();
-        }
-      },
-      pollWrite: () => false,
-      waitWrite: () => new Promise<void>(() => {}),
-    };
-  }
 }

@@ -7,7 +7,9 @@
  */
 
 import { describeAddress } from "./address.ts";
+import { toBytes } from "./_bytes.ts";
 import { Deadline } from "./deadline.ts";
+import { SingleFlight } from "./_single_flight.ts";
 import type { DeadlineOptions } from "./deadline.ts";
 import { closedError, NetError, toNetError } from "./errors.ts";
 import { Lock } from "./lock.ts";
@@ -63,7 +65,6 @@ const DEFAULT_MAX_LINE = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 const NO_INIT: StreamInit = Object.freeze({});
 const NEWLINE = new Uint8Array([10]);
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** A line's text: the record without a trailing `"\r"`, decoded as UTF-8. */
@@ -98,12 +99,6 @@ const LINE_RULES: Schema = {
   ...DEADLINE_RULES,
   maxBytes: { type: "integer", min: 1 },
 };
-
-function toBytes(op: string, data: Uint8Array | string): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (typeof data === "string") return encoder.encode(data);
-  throw invalidArgument(op, "data", "a Uint8Array or a string", data);
-}
 
 function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from: number, to: number): number {
   const first = needle[0];
@@ -158,7 +153,8 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   /** True once bytes of `#buffer` were handed out as views. */
   #shared = false;
   #end = 0;
-  #pump: Promise<void> | null = null;
+  /** The one runtime read in flight (made at the first read: a stream that never reads pays nothing). */
+  #flight: SingleFlight<number | null> | undefined;
   #eof = false;
   #failure: NetError | null = null;
   #closed = false;
@@ -263,12 +259,9 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     this.#end = used;
   }
 
-  #onPumped: ((n: number | null) => void) | undefined;
-  #onPumpFailed: ((error: unknown) => void) | undefined;
   #onWriteSettled: (() => void) | undefined;
 
   #pumped(n: number | null): void {
-    this.#pump = null;
     if (n === null) this.#eof = true;
     else {
       this.#end += n;
@@ -281,23 +274,27 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   }
 
   #pumpFailed(error: unknown): void {
-    this.#pump = null;
     if (this.#closed) return;
     this.#failure ??= toNetError(error, "read", this.#label);
   }
 
   /** Starts the one outstanding read into the buffer, if none is running. */
   #startPump(need: number): Promise<void> {
-    if (this.#pump === null) {
-      this.#reserve(Math.max(need, Math.min(MIN_SPACE, this.#bufferSize >> 1)));
-      const room = this.#end === 0 ? this.#buffer : this.#buffer.subarray(this.#end);
-      this.#pump = this.#transport.read(room)
-        .then(
-          this.#onPumped ??= (n) => this.#pumped(n),
-          this.#onPumpFailed ??= (error) => this.#pumpFailed(error),
-        );
-    }
-    return this.#pump;
+    const flight = this.#flight ??= new SingleFlight<number | null>(
+      (n) => this.#pumped(n),
+      (error) => this.#pumpFailed(error),
+    );
+    const current = flight.current;
+    if (current !== null) return current;
+    this.#reserve(Math.max(need, Math.min(MIN_SPACE, this.#bufferSize >> 1)));
+    return flight.begin(
+      this.#transport.read(this.#end === 0 ? this.#buffer : this.#buffer.subarray(this.#end)),
+    );
+  }
+
+  /** True while a runtime read is in flight. */
+  get #reading(): boolean {
+    return this.#flight !== undefined && this.#flight.current !== null;
   }
 
   /** Waits for the outstanding read (starting one), within the call's deadline. */
@@ -452,7 +449,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
           return n;
         }
         if (this.#ended("readInto")) return null;
-        if (this.#pump === null && deadline === undefined) {
+        if (!this.#reading && deadline === undefined) {
           // Safe to hand the caller's buffer to the runtime: no deadline can
           // abandon this read, so no late bytes can land in it.
           let n: number | null;
@@ -905,7 +902,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#start = this.#end = 0;
-    if (!this.#shared && this.#pump === null) recycle(this.#buffer);
+    if (!this.#shared && !this.#reading) recycle(this.#buffer);
     this.#buffer = EMPTY;
     try {
       this.#transport.close();

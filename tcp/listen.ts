@@ -12,11 +12,9 @@ import {
   INADDR_ANY,
   parseAddress,
 } from "../common/address.ts";
-import type { DeadlineOptions } from "../common/deadline.ts";
 import { NetError, toNetError } from "../common/errors.ts";
-import { AcceptPump } from "../common/listener.ts";
+import { Listener } from "../common/listener.ts";
 import { invalidArgument, validateOptions } from "../common/options.ts";
-import { type Pollable, pollable } from "../common/readiness.ts";
 import { TcpStream } from "./stream.ts";
 
 /** Options of {@linkcode listen}. */
@@ -63,8 +61,7 @@ const LISTEN_RULES = {
  * }
  * ```
  */
-export class TcpListener implements AsyncIterable<TcpStream>, AsyncDisposable {
-  #pump: AcceptPump<Deno.TcpConn, TcpStream>;
+export class TcpListener extends Listener<TcpStream, Deno.TcpConn> {
   #addr: Deno.NetAddr;
 
   /**
@@ -74,92 +71,23 @@ export class TcpListener implements AsyncIterable<TcpStream>, AsyncDisposable {
    * @param options `noDelay` for accepted streams (default `true`).
    */
   constructor(listener: Deno.TcpListener, options: { noDelay?: boolean } = {}) {
-    this.#addr = listener.addr;
+    const addr = listener.addr;
     const init = Object.freeze({ noDelay: options.noDelay ?? true });
-    const label = hostPortLabel(this.#addr.hostname, this.#addr.port);
-    this.#pump = new AcceptPump<Deno.TcpConn, TcpStream>(
-      listener,
-      (conn) => {
-        try {
-          return new TcpStream(conn, init);
-        } catch (error) {
-          conn.close();
-          throw toNetError(error, "accept", label);
-        }
-      },
-      label,
-    );
+    const label = hostPortLabel(addr.hostname, addr.port);
+    super(listener, (conn) => {
+      try {
+        return new TcpStream(conn, init);
+      } catch (error) {
+        conn.close();
+        throw toNetError(error, "accept", label);
+      }
+    }, label);
+    this.#addr = addr;
   }
 
   /** The bound address; `addr.port` is the real port after listening on 0. */
   get addr(): Deno.NetAddr {
     return this.#addr;
-  }
-
-  /** True once `close()` was called. */
-  get closed(): boolean {
-    return this.#pump.closed;
-  }
-
-  /**
-   * Accepts the next connection (sock's `tcp:accept`, XPIO's `accept`).
-   *
-   * @param options `{ timeout, signal }`; an accept that times out consumes
-   *   nothing.
-   * @returns The accepted stream (`noDelay` as the listener says).
-   * @throws {NetError} `closed` (also when closed while waiting), `timeout`,
-   *   `aborted`, `resource_exhausted` (out of file descriptors; the listener
-   *   goes on), `invalid_argument` for bad options.
-   *
-   * @example
-   * ```ts
-   * import { listen, NetError } from "@netkit/netkit/tcp";
-   *
-   * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
-   * try {
-   *   await listener.accept({ timeout: 10 });
-   * } catch (error) {
-   *   console.log((error as NetError).code); // "timeout"
-   * }
-   * ```
-   */
-  accept(options?: DeadlineOptions): Promise<TcpStream> {
-    return this.#pump.accept(options);
-  }
-
-  /**
-   * Stops listening. Pending accepts reject `closed`. The port is free once
-   * the runtime has let go of a pending accept: `await using` (or awaiting
-   * `[Symbol.asyncDispose]()`) waits for that.
-   *
-   * @returns `true` if this call closed it, `false` when already closed.
-   *
-   * @example
-   * ```ts
-   * import { listen } from "@netkit/netkit/tcp";
-   *
-   * const listener = listen({ hostname: "127.0.0.1", port: 0 });
-   * console.log(listener.close(), listener.close()); // true false
-   * ```
-   */
-  close(): boolean {
-    return this.#pump.close();
-  }
-
-  /** Closes and waits until a pending accept has settled, so the port is free. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    await this.#pump.settled();
-  }
-
-  /** Yields accepted streams until the listener closes. */
-  [Symbol.asyncIterator](): AsyncIterator<TcpStream> {
-    return this.#pump[Symbol.asyncIterator]();
-  }
-
-  /** The readiness `scheduler.select` uses: readable when a connection waits. */
-  [pollable](): Pollable {
-    return this.#pump.pollable();
   }
 }
 

@@ -1,7 +1,7 @@
 /** Test helpers of the scheduler tests. */
 import assert from "node:assert/strict";
 import { NetError } from "../common/errors.ts";
-import { AcceptPump } from "../common/listener.ts";
+import { Listener } from "../common/listener.ts";
 import { type Pollable, pollable } from "../common/readiness.ts";
 import { Stream } from "../common/stream.ts";
 
@@ -30,18 +30,22 @@ export interface TestListener extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Listens on 127.0.0.1 with raw `Deno.listen` behind an `AcceptPump`. */
+/** The common listener base over raw `Deno.listen`, handing out plain Streams. */
+class PlainListener extends Listener<Stream, Deno.TcpConn> {
+  constructor(raw: Deno.TcpListener) {
+    super(raw, (conn) => new Stream(conn), undefined);
+  }
+}
+
+/** Listens on 127.0.0.1 with raw `Deno.listen` behind the common listener base. */
 export function tcpListener(): TestListener {
   const raw = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const pump = new AcceptPump<Deno.TcpConn, Stream>(raw, (conn) => new Stream(conn));
-  const close = async () => {
-    pump.close();
-    await pump.settled();
-  };
+  const listener = new PlainListener(raw);
+  const close = () => listener[Symbol.asyncDispose]();
   return {
     port: raw.addr.port,
-    accept: () => pump.accept(),
-    [pollable]: () => pump.pollable(),
+    accept: () => listener.accept(),
+    [pollable]: () => listener[pollable](),
     close,
     [Symbol.asyncDispose]: close,
   };

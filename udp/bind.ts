@@ -9,7 +9,7 @@ import { NetError, toNetError } from "../common/errors.ts";
 import { validateOptions } from "../common/options.ts";
 import type { Schema } from "../common/options.ts";
 import { familyOf, resolveFor } from "./_address.ts";
-import { DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE } from "./_pump.ts";
+import { DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE } from "./datagram.ts";
 import { UdpSocket } from "./socket.ts";
 
 /** Options of {@linkcode bind} (and the local side of `connect`). */

@@ -10,7 +10,6 @@ import { checkHost, describeAddress } from "../common/address.ts";
 import { type Deadline, deadlineOf, type DeadlineOptions } from "../common/deadline.ts";
 import { closedError, NetError, toNetError } from "../common/errors.ts";
 import { invalidArgument, validateArgument } from "../common/options.ts";
-import { type Pollable, pollable } from "../common/readiness.ts";
 import {
   type Destination,
   destination,
@@ -19,7 +18,8 @@ import {
   isMulticast,
   resolveFor,
 } from "./_address.ts";
-import { DatagramPump, toBytes } from "./_pump.ts";
+import { toBytes } from "../common/_bytes.ts";
+import { DatagramSocket } from "./datagram.ts";
 import { MulticastMembership } from "./multicast.ts";
 
 /** One received UDP datagram. */
@@ -76,12 +76,11 @@ const LOOPBACK_INDEX = 1;
  * console.log(new TextDecoder().decode((await client.receive()).data)); // "ping"
  * ```
  */
-export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
+export class UdpSocket extends DatagramSocket<UdpDatagram> {
   #conn: Deno.DatagramConn;
   #addr: Deno.NetAddr;
   #family: Family;
   #label: string | undefined;
-  #pump: DatagramPump<UdpDatagram>;
   #peer: Peer | null = null;
   #lastHost: string | undefined;
   #lastPort = -1;
@@ -98,28 +97,29 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
    * @param init The receive buffer size.
    */
   constructor(conn: Deno.DatagramConn, init: UdpSocketInit) {
+    const addr = conn.addr as Deno.NetAddr;
+    const label = describeAddress(addr);
+    super(conn, init.bufferSize, label);
     this.#conn = conn;
-    this.#addr = conn.addr as Deno.NetAddr;
-    this.#family = familyOf(this.#addr.hostname);
-    this.#label = describeAddress(this.#addr);
-    const dual = this.#family === "dual";
-    this.#pump = new DatagramPump<UdpDatagram>(
-      conn,
-      init.bufferSize,
-      (data, from, truncated) => {
-        let hostname = (from as Deno.NetAddr).hostname;
-        if (dual && hostname.startsWith("::ffff:") && hostname.includes(".")) {
-          hostname = hostname.slice(7);
-        }
-        return { data, hostname, port: (from as Deno.NetAddr).port, truncated };
-      },
-      (datagram) => {
-        const peer = this.#peer;
-        return peer === null || !peer.filter ||
-          (datagram.port === peer.port && datagram.hostname === peer.hostname);
-      },
-      this.#label,
-    );
+    this.#addr = addr;
+    this.#family = familyOf(addr.hostname);
+    this.#label = label;
+  }
+
+  /** The sender's address, with a dual-stack socket's `::ffff:` IPv4 senders in their IPv4 form. */
+  protected decode(data: Uint8Array, from: Deno.Addr, truncated: boolean): UdpDatagram {
+    let hostname = (from as Deno.NetAddr).hostname;
+    if (this.#family === "dual" && hostname.startsWith("::ffff:") && hostname.includes(".")) {
+      hostname = hostname.slice(7);
+    }
+    return { data, hostname, port: (from as Deno.NetAddr).port, truncated };
+  }
+
+  /** A connected socket hands out only its peer's datagrams. */
+  protected override accepts(datagram: UdpDatagram): boolean {
+    const peer = this.#peer;
+    return peer === null || !peer.filter ||
+      (datagram.port === peer.port && datagram.hostname === peer.hostname);
   }
 
   /** The local address (`port` is the one the kernel picked for port 0). */
@@ -132,18 +132,9 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
     return this.#peer === null ? null : { ...this.#peer.dest.addr };
   }
 
-  /** True once `close()` was called. */
-  get closed(): boolean {
-    return this.#pump.closed;
-  }
-
   /** The multicast groups this socket has joined and not left. */
   get memberships(): readonly MulticastMembership[] {
     return this.#memberships.filter((membership) => !membership.left);
-  }
-
-  #checkOpen(op: string): void {
-    if (this.#pump.closed) throw closedError(op, this.#label);
   }
 
   /**
@@ -172,12 +163,12 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
    */
   async connect(host: string, port: number, options?: DeadlineOptions): Promise<void> {
     using deadline = deadlineOf("connect", options, this.#label);
-    this.#checkOpen("connect");
+    this.checkOpen("connect");
     const dest = await this.#destination("connect", host, port, deadline);
-    this.#checkOpen("connect");
+    this.checkOpen("connect");
     const hostname = dest.addr.hostname;
     this.#peer = { hostname, port, dest, filter: !isMulticast(hostname) };
-    this.#pump.refilter();
+    this.refilter();
   }
 
   /**
@@ -236,7 +227,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
     try {
       return await (deadline === undefined ? sending : deadline.wait(sending));
     } catch (error) {
-      if (this.#pump.closed) throw closedError(op, this.#label);
+      if (this.closed) throw closedError(op, this.#label);
       throw toNetError(error, op, describeAddress(dest.addr));
     }
   }
@@ -263,7 +254,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
   async send(data: Uint8Array | string, options?: DeadlineOptions): Promise<number> {
     const bytes = toBytes("send", data);
     using deadline = deadlineOf("send", options, this.#label);
-    this.#checkOpen("send");
+    this.checkOpen("send");
     if (this.#peer === null) {
       throw new NetError(
         "invalid_argument",
@@ -305,7 +296,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
   ): Promise<number> {
     const bytes = toBytes("sendTo", data);
     using deadline = deadlineOf("sendTo", options, this.#label);
-    this.#checkOpen("sendTo");
+    this.checkOpen("sendTo");
     let dest: Destination;
     if (host === this.#lastHost && port === this.#lastPort) {
       dest = this.#lastDest!;
@@ -319,33 +310,6 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
       }
     }
     return await this.#sendTo("sendTo", bytes, dest, deadline);
-  }
-
-  /**
-   * Receives the next datagram (sock's `recvnext`, lsocket's `recvfrom`),
-   * in arrival order. A connected socket only receives from its peer.
-   *
-   * @param options `{ timeout, signal }`; a timed-out receive loses nothing.
-   * @returns `{ data, hostname, port, truncated }`.
-   * @throws {NetError} `closed` (also when the socket closes while waiting),
-   *   `timeout`, `aborted`.
-   *
-   * @example A receive that times out loses nothing
-   * ```ts
-   * import { bind, NetError } from "@netkit/netkit/udp";
-   *
-   * await using socket = await bind({ hostname: "127.0.0.1", port: 0 });
-   * try {
-   *   await socket.receive({ timeout: 10 });
-   * } catch (error) {
-   *   console.log((error as NetError).code); // "timeout"
-   * }
-   * await socket.sendTo("late", "127.0.0.1", socket.addr.port);
-   * console.log((await socket.receive()).data.length); // 4
-   * ```
-   */
-  receive(options?: DeadlineOptions): Promise<UdpDatagram> {
-    return this.#pump.receive(options, "receive");
   }
 
   /**
@@ -374,7 +338,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
    */
   async joinMulticast(group: string, iface?: string | number): Promise<MulticastMembership> {
     const op = "joinMulticast";
-    this.#checkOpen(op);
+    this.checkOpen(op);
     if (typeof group !== "string" || !isMulticast(group)) {
       throw invalidArgument(op, "group", "an IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) group", group);
     }
@@ -407,14 +371,14 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
         membership = joined;
       }
     } catch (error) {
-      if (this.#pump.closed) throw closedError(op, this.#label);
+      if (this.closed) throw closedError(op, this.#label);
       throw toNetError(error, op, this.#label);
     }
     const result = new MulticastMembership(
       group,
       chosen,
       () => membership.leave(),
-      () => this.#pump.closed,
+      () => this.closed,
       this.#label,
     );
     this.#memberships.push(result);
@@ -443,7 +407,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
       await joined.leave();
       return this.#v6Options ??= joined;
     } catch (error) {
-      if (this.#pump.closed) throw closedError(op, this.#label);
+      if (this.closed) throw closedError(op, this.#label);
       throw new NetError(
         "not_supported",
         `Deno sets multicast options only through a group membership, and none could be made: ${
@@ -474,7 +438,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
   async setMulticastTTL(ttl: number): Promise<void> {
     const op = "setMulticastTTL";
     validateArgument(op, "ttl", ttl, { type: "integer", min: 0, max: 255 });
-    this.#checkOpen(op);
+    this.checkOpen(op);
     if (this.#family === "v6") {
       throw new NetError(
         "not_supported",
@@ -487,7 +451,7 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
     try {
       await setters.setTTL(ttl);
     } catch (error) {
-      throw this.#pump.closed ? closedError(op, this.#label) : toNetError(error, op, this.#label);
+      throw this.closed ? closedError(op, this.#label) : toNetError(error, op, this.#label);
     }
   }
 
@@ -513,64 +477,15 @@ export class UdpSocket implements AsyncIterable<UdpDatagram>, AsyncDisposable {
   async setMulticastLoopback(on: boolean): Promise<void> {
     const op = "setMulticastLoopback";
     validateArgument(op, "on", on, { type: "boolean" });
-    this.#checkOpen(op);
+    this.checkOpen(op);
     const families = this.#family === "dual" ? [true, false] : [this.#family === "v4"];
     for (const v4 of families) {
       const setters = await this.#setters(op, v4);
       try {
         await setters.setLoopback(on);
       } catch (error) {
-        throw this.#pump.closed ? closedError(op, this.#label) : toNetError(error, op, this.#label);
+        throw this.closed ? closedError(op, this.#label) : toNetError(error, op, this.#label);
       }
     }
-  }
-
-  /**
-   * Closes the socket. A waiting `receive` rejects `closed`; memberships end.
-   * Closing twice is harmless.
-   *
-   * @example
-   * ```ts
-   * import { bind } from "@netkit/netkit/udp";
-   *
-   * const socket = await bind({ hostname: "127.0.0.1", port: 0 });
-   * const waiting = socket.receive().catch((error) => error.code);
-   * socket.close();
-   * socket.close();
-   * console.log(await waiting); // "closed"
-   * ```
-   */
-  close(): void {
-    this.#pump.close();
-  }
-
-  /** Closes the socket and waits until the runtime released its port. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    await this.#pump.settled();
-  }
-
-  /**
-   * Yields received datagrams until the socket closes.
-   *
-   * @example
-   * ```ts
-   * import { bind } from "@netkit/netkit/udp";
-   *
-   * await using socket = await bind({ hostname: "127.0.0.1", port: 0 });
-   * await socket.sendTo("one", "127.0.0.1", socket.addr.port);
-   * for await (const { data } of socket) {
-   *   console.log(data.length); // 3
-   *   break;
-   * }
-   * ```
-   */
-  [Symbol.asyncIterator](): AsyncIterator<UdpDatagram> {
-    return this.#pump.iterate(() => this.receive());
-  }
-
-  /** Readiness for `scheduler.select`: readable when a datagram is buffered. */
-  [pollable](): Pollable {
-    return this.#pump.pollable();
   }
 }

@@ -6,11 +6,10 @@
  */
 
 import { deadlineOf, type DeadlineOptions } from "../common/deadline.ts";
-import { closedError, toNetError } from "../common/errors.ts";
+import { toNetError } from "../common/errors.ts";
 import { Lock } from "../common/lock.ts";
 import { validateOptions } from "../common/options.ts";
 import type { Schema } from "../common/options.ts";
-import { type Pollable, pollable } from "../common/readiness.ts";
 import {
   bindPath,
   type BoundPath,
@@ -19,7 +18,8 @@ import {
   UNIX_PATH_RULES,
   type UnixPathOptions,
 } from "../common/unix_path.ts";
-import { DatagramPump, DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE, toBytes } from "./_pump.ts";
+import { toBytes } from "../common/_bytes.ts";
+import { DatagramSocket, DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE } from "./datagram.ts";
 import { requireDatagrams } from "./bind.ts";
 
 /** Options of {@linkcode bindUnix}: the path's life cycle and the receive buffer. */
@@ -86,9 +86,8 @@ function probeDatagram(path: string): Promise<"alive" | "stale"> {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class UnixDatagramSocket implements AsyncIterable<UnixDatagram>, AsyncDisposable {
+export class UnixDatagramSocket extends DatagramSocket<UnixDatagram> {
   #bound: BoundPath<Deno.DatagramConn>;
-  #pump: DatagramPump<UnixDatagram>;
   #label: string | undefined;
   #sendLock = new Lock();
   #waker: Deno.DatagramConn | null = null;
@@ -101,19 +100,19 @@ export class UnixDatagramSocket implements AsyncIterable<UnixDatagram>, AsyncDis
    * @param bufferSize The longest datagram received whole.
    */
   constructor(bound: BoundPath<Deno.DatagramConn>, bufferSize: number) {
+    super(bound.resource, bufferSize, display(bound.path));
     this.#bound = bound;
     this.#label = display(bound.path);
-    this.#pump = new DatagramPump<UnixDatagram>(
-      bound.resource,
-      bufferSize,
-      (data, from, truncated) => ({
-        data,
-        path: (from as Deno.UnixAddr).path ?? null,
-        truncated,
-      }),
-      (datagram) => datagram.path !== this.#wakeName,
-      this.#label,
-    );
+  }
+
+  /** The sender's path, `null` for an unbound sender. */
+  protected decode(data: Uint8Array, from: Deno.Addr, truncated: boolean): UnixDatagram {
+    return { data, path: (from as Deno.UnixAddr).path ?? null, truncated };
+  }
+
+  /** The datagrams that wake a receive for a send are not handed out. */
+  protected override accepts(datagram: UnixDatagram): boolean {
+    return datagram.path !== this.#wakeName;
   }
 
   /** The bound path (an abstract name as `"\0name"`). */
@@ -124,11 +123,6 @@ export class UnixDatagramSocket implements AsyncIterable<UnixDatagram>, AsyncDis
   /** The local address. */
   get addr(): Deno.UnixAddr {
     return { transport: "unixpacket", path: this.#bound.path };
-  }
-
-  /** True once `close()` was called. */
-  get closed(): boolean {
-    return this.#pump.closed;
   }
 
   /**
@@ -161,12 +155,12 @@ export class UnixDatagramSocket implements AsyncIterable<UnixDatagram>, AsyncDis
     const bytes = toBytes("sendTo", data);
     const to = toSocketPath("sendTo", path);
     using deadline = deadlineOf("sendTo", options, display(to));
-    if (this.#pump.closed) throw closedError("sendTo", this.#label);
+    this.checkOpen("sendTo");
     const sending = this.#send(bytes, to);
     try {
       return await (deadline === undefined ? sending : deadline.wait(sending));
     } catch (error) {
-      if (this.#pump.closed) throw closedError("sendTo", this.#label);
+      this.checkOpen("sendTo");
       throw toNetError(error, "sendTo", display(to));
     }
   }
@@ -180,11 +174,11 @@ export class UnixDatagramSocket implements AsyncIterable<UnixDatagram>, AsyncDis
   async #send(bytes: Uint8Array, to: string): Promise<number> {
     await this.#sendLock.acquire();
     try {
-      await this.#pump.pause(this.#wake);
-      if (this.#pump.closed) throw closedError("sendTo", this.#label);
+      await this.pauseReceiving(this.#wake);
+      this.checkOpen("sendTo");
       return await this.#bound.resource.send(bytes, { transport: "unixpacket", path: to });
     } finally {
-      this.#pump.resume();
+      this.resumeReceiving();
       this.#sendLock.release();
     }
   }
@@ -193,27 +187,6 @@ export class UnixDatagramSocket implements AsyncIterable<UnixDatagram>, AsyncDis
     this.#waker ??= Deno.listenDatagram({ transport: "unixpacket", path: this.#wakeName });
     return this.#waker.send(EMPTY, { transport: "unixpacket", path: this.#bound.path });
   };
-
-  /**
-   * Receives the next datagram, in arrival order.
-   *
-   * @param options `{ timeout, signal }`; a timed-out receive loses nothing.
-   * @returns `{ data, path, truncated }`.
-   * @throws {NetError} `closed`, `timeout`, `aborted`.
-   *
-   * @example
-   * ```ts
-   * import { bindUnix } from "@netkit/netkit/udp";
-   *
-   * await using socket = await bindUnix("@netkit-doc-receive");
-   * await socket.sendTo(new Uint8Array(0), socket.path);
-   * const { data, path } = await socket.receive({ timeout: 1000 });
-   * console.log(data.length, path === socket.path); // 0 true
-   * ```
-   */
-  receive(options?: DeadlineOptions): Promise<UnixDatagram> {
-    return this.#pump.receive(options, "receive");
-  }
 
   /**
    * Closes the socket (a waiting receive rejects `closed`) and removes the
@@ -232,40 +205,12 @@ export class UnixDatagramSocket implements AsyncIterable<UnixDatagram>, AsyncDis
    * await Deno.remove(dir, { recursive: true });
    * ```
    */
-  close(): void {
-    if (!this.#pump.close()) return;
-    this.#waker?.close();
+  override close(): void {
+    if (this.closed) return;
+    // The path goes first: while this socket is bound, no other binder deems it stale.
     this.#bound.release();
-  }
-
-  /** Closes the socket and waits until the runtime let go of it. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    await this.#pump.settled();
-  }
-
-  /**
-   * Yields received datagrams until the socket closes.
-   *
-   * @example
-   * ```ts
-   * import { bindUnix } from "@netkit/netkit/udp";
-   *
-   * await using socket = await bindUnix("@netkit-doc-iterate");
-   * await socket.sendTo("x", socket.path);
-   * for await (const { data } of socket) {
-   *   console.log(data.length); // 1
-   *   break;
-   * }
-   * ```
-   */
-  [Symbol.asyncIterator](): AsyncIterator<UnixDatagram> {
-    return this.#pump.iterate(() => this.receive());
-  }
-
-  /** Readiness for `scheduler.select`: readable when a datagram is buffered. */
-  [pollable](): Pollable {
-    return this.#pump.pollable();
+    super.close();
+    this.#waker?.close();
   }
 }
 

@@ -1,8 +1,6 @@
-import type { DeadlineOptions } from "../common/deadline.ts";
-import { AcceptPump } from "../common/listener.ts";
+import { Listener } from "../common/listener.ts";
 import { validateOptions } from "../common/options.ts";
 import type { Schema } from "../common/options.ts";
-import { type Pollable, pollable } from "../common/readiness.ts";
 import { bindPath, UNIX_PATH_RULES } from "../common/unix_path.ts";
 import type { BoundPath, UnixPathOptions } from "../common/unix_path.ts";
 import { UnixStream } from "./stream.ts";
@@ -61,9 +59,8 @@ function hookUnload(): void {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class UnixListener implements AsyncIterable<UnixStream>, AsyncDisposable {
+export class UnixListener extends Listener<UnixStream, Deno.UnixConn> {
   #bound: BoundPath<Deno.UnixListener>;
-  #pump: AcceptPump<Deno.UnixConn, UnixStream>;
   #addr: Deno.UnixAddr;
 
   /**
@@ -72,14 +69,14 @@ export class UnixListener implements AsyncIterable<UnixStream>, AsyncDisposable 
    * @param bound The bound runtime listener and its path.
    */
   constructor(bound: BoundPath<Deno.UnixListener>) {
-    this.#bound = bound;
     const addr = unixAddr(bound.path);
-    this.#addr = addr;
-    this.#pump = new AcceptPump(
+    super(
       bound.resource,
       (conn) => new UnixStream(conn, { localAddr: addr, remoteAddr: conn.remoteAddr }),
       displayPath(bound.path),
     );
+    this.#bound = bound;
+    this.#addr = addr;
     open.add(this);
     hookUnload();
   }
@@ -92,43 +89,6 @@ export class UnixListener implements AsyncIterable<UnixStream>, AsyncDisposable 
   /** The listening address: `{ transport: "unix", path }`. */
   get addr(): Deno.UnixAddr {
     return this.#addr;
-  }
-
-  /** True once `close()` was called. */
-  get closed(): boolean {
-    return this.#pump.closed;
-  }
-
-  /**
-   * Waits for the next connection.
-   *
-   * @param options `{ timeout, signal }`; a timed-out accept loses nothing.
-   * @returns The accepted stream (`localAddr.path` is the listener's path).
-   * @throws {NetError} `closed` (also for an accept pending at close),
-   *   `timeout`, `aborted`, `resource_exhausted` (out of fds; the listener
-   *   goes on).
-   *
-   * @example
-   * ```ts
-   * import { connect, listen, NetError } from "@netkit/netkit/unix";
-   *
-   * const dir = await Deno.makeTempDir();
-   * const listener = await listen(`${dir}/a.sock`);
-   * try {
-   *   await listener.accept({ timeout: 10 });
-   * } catch (error) {
-   *   console.log((error as NetError).code); // "timeout"
-   * }
-   * const client = await connect(listener.path);
-   * const server = await listener.accept(); // the client, not lost
-   * server.close();
-   * client.close();
-   * await listener[Symbol.asyncDispose]();
-   * await Deno.remove(dir, { recursive: true });
-   * ```
-   */
-  accept(options?: DeadlineOptions): Promise<UnixStream> {
-    return this.#pump.accept(options);
   }
 
   /**
@@ -149,27 +109,11 @@ export class UnixListener implements AsyncIterable<UnixStream>, AsyncDisposable 
    * await Deno.remove(dir, { recursive: true });
    * ```
    */
-  close(): boolean {
-    if (!this.#pump.close()) return false;
+  override close(): boolean {
+    if (!super.close()) return false;
     open.delete(this);
     this.#bound.release();
     return true;
-  }
-
-  /** Closes, then waits until a pending accept has settled (the path is then really free). */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    await this.#pump.settled();
-  }
-
-  /** Yields accepted streams until the listener closes. */
-  [Symbol.asyncIterator](): AsyncIterator<UnixStream> {
-    return this.#pump[Symbol.asyncIterator]();
-  }
-
-  /** Readiness for `scheduler.select`: readable when a connection waits. */
-  [pollable](): Pollable {
-    return this.#pump.pollable();
   }
 }
 

@@ -1,0 +1,203 @@
+/**
+ * The datagram-socket base that `UdpSocket` and `UnixDatagramSocket` share:
+ * one receive in flight at a time into the socket's own buffer, so a
+ * receive that times out loses no datagram and datagrams come out in
+ * arrival order; close that rejects waiting receives with `closed`; async
+ * disposal that waits until the runtime has let go; iteration and `select`
+ * readiness.
+ *
+ * @module
+ */
+
+import { deadlineOf, type DeadlineOptions } from "../common/deadline.ts";
+import { closedError, toNetError } from "../common/errors.ts";
+import { type Pollable, pollable } from "../common/readiness.ts";
+import { ReadySlot } from "../common/_single_flight.ts";
+
+/** The receive buffer size when none is given: every UDP datagram fits. */
+export const DEFAULT_BUFFER_SIZE = 65536;
+/** The largest `bufferSize` accepted (16 MiB). */
+export const MAX_BUFFER_SIZE: number = 16 * 1024 * 1024;
+
+/** What a {@linkcode DatagramSocket} receives from: a `Deno.DatagramConn`, or anything with its two calls. */
+export interface DatagramSource {
+  /** Receives one datagram into `buffer`; resolves to a view of it and the sender. */
+  receive(buffer: Uint8Array): Promise<[Uint8Array, Deno.Addr]>;
+  /** Closes the socket. */
+  close(): void;
+}
+
+/**
+ * A datagram socket that hands out datagrams of type `D`: the shared part of
+ * `UdpSocket` and `UnixDatagramSocket` (`bind`, `connect` and `bindUnix`
+ * make them; each adds its addresses and its sends).
+ *
+ * @example Receive with a deadline that loses nothing
+ * ```ts
+ * import { bind, NetError } from "@netkit/netkit/udp";
+ *
+ * await using socket = await bind({ hostname: "127.0.0.1", port: 0 });
+ * const early = await socket.receive({ timeout: 10 }).catch((e: NetError) => e.code);
+ * await socket.sendTo("late", "127.0.0.1", socket.addr.port);
+ * console.log(early, (await socket.receive()).data.length); // "timeout" 4
+ * ```
+ */
+export abstract class DatagramSocket<D> implements AsyncIterable<D>, AsyncDisposable {
+  readonly #slot: ReadySlot<[Uint8Array, Deno.Addr], D>;
+  readonly #label: string | undefined;
+
+  /**
+   * @param source The runtime socket.
+   * @param bufferSize The longest datagram received whole; longer ones are
+   *   cut to this size and flagged `truncated`.
+   * @param label The address errors name.
+   */
+  protected constructor(source: DatagramSource, bufferSize: number, label: string | undefined) {
+    // One spare byte tells a datagram of exactly bufferSize from a longer one.
+    const buffer = new Uint8Array(bufferSize + 1);
+    this.#label = label;
+    this.#slot = new ReadySlot<[Uint8Array, Deno.Addr], D>({
+      run: () => source.receive(buffer),
+      keep: ([data, from]) => {
+        const truncated = data.length > bufferSize;
+        const datagram = this.decode(
+          buffer.slice(0, truncated ? bufferSize : data.length),
+          from,
+          truncated,
+        );
+        return this.accepts(datagram) ? datagram : undefined;
+      },
+      fail: (error) => toNetError(error, "receive", label),
+      discard: () => {},
+      stop: () => source.close(),
+    }, label);
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#slot.closed;
+  }
+
+  /**
+   * Receives the next datagram, in arrival order.
+   *
+   * @param options `{ timeout, signal }`; a timed-out receive loses nothing.
+   * @returns The datagram.
+   * @throws {NetError} `closed` (also when the socket closes while waiting),
+   *   `timeout`, `aborted`, `invalid_argument` for bad options.
+   *
+   * @example
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * await using socket = await bind({ hostname: "127.0.0.1", port: 0 });
+   * await socket.sendTo("hi", "127.0.0.1", socket.addr.port);
+   * console.log((await socket.receive({ timeout: 1000 })).data.length); // 2
+   * ```
+   */
+  async receive(options?: DeadlineOptions): Promise<D> {
+    using deadline = deadlineOf("receive", options, this.#label);
+    return await this.#slot.take(deadline, "receive");
+  }
+
+  /**
+   * Closes the socket. A waiting `receive` rejects `closed`. Closing twice
+   * is harmless.
+   *
+   * @example
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * const socket = await bind({ hostname: "127.0.0.1", port: 0 });
+   * const waiting = socket.receive().catch((error) => error.code);
+   * socket.close();
+   * socket.close();
+   * console.log(await waiting); // "closed"
+   * ```
+   */
+  close(): void {
+    this.#slot.close();
+  }
+
+  /** Closes the socket and waits until the runtime has let go of it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.#slot.settled();
+  }
+
+  /**
+   * Yields received datagrams until the socket closes.
+   *
+   * @example
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * await using socket = await bind({ hostname: "127.0.0.1", port: 0 });
+   * await socket.sendTo("one", "127.0.0.1", socket.addr.port);
+   * for await (const { data } of socket) {
+   *   console.log(data.length); // 3
+   *   break;
+   * }
+   * ```
+   */
+  [Symbol.asyncIterator](): AsyncIterator<D> {
+    return this.#slot.iterate(() => this.receive());
+  }
+
+  /** Readiness for `scheduler.select`: readable when a datagram is buffered. */
+  [pollable](): Pollable {
+    return this.#readiness ??= this.#slot.pollable({
+      pollWrite: () => !this.#slot.closed,
+      waitWrite: () => Promise.resolve(),
+    });
+  }
+
+  #readiness: Pollable | undefined;
+
+  /**
+   * Builds a datagram from its bytes (a copy the caller owns) and its sender.
+   *
+   * @param data The payload, cut to `bufferSize` when `truncated`.
+   * @param from The sender.
+   * @param truncated True when the datagram was longer than `bufferSize`.
+   * @returns The datagram handed out.
+   */
+  protected abstract decode(data: Uint8Array, from: Deno.Addr, truncated: boolean): D;
+
+  /**
+   * The filter: a datagram it refuses is dropped (a connected socket's other
+   * senders). Accepts everything unless a subclass says otherwise.
+   *
+   * @param _datagram The datagram received.
+   * @returns Whether to hand it out.
+   */
+  protected accepts(_datagram: D): boolean {
+    return true;
+  }
+
+  /** Throws `closed` for `op` once the socket is closed. */
+  protected checkOpen(op: string): void {
+    if (this.#slot.closed) throw closedError(op, this.#label);
+  }
+
+  /**
+   * Frees the socket from the receive in flight and starts none until
+   * {@linkcode DatagramSocket.resumeReceiving}, for a runtime that cannot
+   * send while a receive is pending.
+   *
+   * @param wake Makes the receive in flight complete (a datagram the filter drops).
+   */
+  protected pauseReceiving(wake: () => Promise<unknown>): Promise<void> {
+    return this.#slot.pause(wake);
+  }
+
+  /** Lets receives run again after {@linkcode DatagramSocket.pauseReceiving}. */
+  protected resumeReceiving(): void {
+    this.#slot.resume();
+  }
+
+  /** Drops a waiting datagram that the filter now refuses (after a re-connect). */
+  protected refilter(): void {
+    this.#slot.recheck((datagram) => this.accepts(datagram));
+  }
+}
