@@ -161,7 +161,7 @@ Deno.bench({
     const buffer = new Uint8Array(CHUNK);
     let total = 0;
     for (;;) {
-      const n = await child.stdio[3].readInto(buffer);
+      const n = await child.stdio[3]!.readInto(buffer);
       if (n === null) break;
       total += n;
     }

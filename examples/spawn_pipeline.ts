@@ -29,7 +29,7 @@ export async function demo(): Promise<string[]> {
     ["sh", "-c", "for i in 1 2 3; do echo step $i >&3; done; echo result 42"],
     { files: { 1: "piped", 3: "piped" } },
   );
-  const progress = new TextDecoder().decode(await worker.stdio[3].readAll()).trim();
+  const progress = new TextDecoder().decode(await worker.stdio[3]!.readAll()).trim();
   lines.push(`fd 3: ${progress.split("\n").join(", ")}; stdout: ${await worker.stdout.readLine()}`);
   await worker.wait();
 

@@ -1,3 +1,16 @@
+/**
+ * {@linkcode env}: a frozen snapshot of this process's environment.
+ *
+ * @example
+ * ```ts
+ * import { env } from "@netkit/netkit/process";
+ *
+ * console.log("PATH" in env); // true
+ * ```
+ *
+ * @module
+ */
+
 import { NetError } from "../common/errors.ts";
 
 function denied(): never {

@@ -1,5 +1,21 @@
+/**
+ * {@linkcode fdopen}: this process's stdin, stdout or stderr as a netkit
+ * stream.
+ *
+ * @example
+ * ```ts
+ * import { fdopen } from "@netkit/netkit/process";
+ *
+ * const stdin = fdopen(0);
+ * console.log(stdin.closed); // false
+ * stdin.close(); // the descriptor itself stays open
+ * ```
+ *
+ * @module
+ */
+
 import { NetError } from "../common/errors.ts";
-import { invalidArgument } from "../common/options.ts";
+import { invalidArgument } from "../common/_options.ts";
 import { Stream, type StreamTransport } from "../common/stream.ts";
 import { registerDescriptor } from "./_handoff.ts";
 

@@ -11,7 +11,7 @@
  * await using child = await spawn(["sh", "-c", "echo out; echo report >&3"], {
  *   files: { 1: "piped", 3: "piped" },
  * });
- * console.log(await child.stdio[3].readLine()); // "report"
+ * console.log(await child.stdio[3]!.readLine()); // "report"
  * console.log(await child.stdout.readLine()); // "out"
  * console.log(await child.wait()); // { exited: 0 }
  * ```
@@ -51,4 +51,4 @@ export type { FileSpec, SpawnOptions } from "./spawn.ts";
 export { output } from "./output.ts";
 export type { Output, OutputOptions } from "./output.ts";
 export { Process } from "./process.ts";
-export type { ChildHandle, KillOptions, ProcessStatus, PumpSet } from "./process.ts";
+export type { KillOptions, ProcessStatus } from "./process.ts";

@@ -1,6 +1,22 @@
-import { Deadline, type DeadlineOptions } from "../common/deadline.ts";
+/**
+ * {@linkcode output}: run a program to completion and collect its stdout,
+ * stderr and status.
+ *
+ * @example
+ * ```ts
+ * import { output } from "@netkit/netkit/process";
+ *
+ * const { status, stdout } = await output(["echo", "done"]);
+ * console.log(status, new TextDecoder().decode(stdout)); // { exited: 0 } "done\n"
+ * ```
+ *
+ * @module
+ */
+
+import { Deadline } from "../common/_deadline.ts";
+import { type DeadlineOptions } from "../common/deadline.ts";
 import { NetError } from "../common/errors.ts";
-import { invalidArgument, type Schema, validateOptions } from "../common/options.ts";
+import { invalidArgument, type Schema, validateOptions } from "../common/_options.ts";
 import type { ProcessStatus } from "./process.ts";
 import { spawn, type SpawnOptions } from "./spawn.ts";
 

@@ -1,9 +1,32 @@
+/**
+ * The {@linkcode Process} class (a running or finished child, made by
+ * `spawn`) and the types of its results.
+ *
+ * @example
+ * ```ts
+ * import { spawn } from "@netkit/netkit/process";
+ *
+ * await using child = await spawn(["sh", "-c", "exit 3"]);
+ * console.log(await child.wait()); // { exited: 3 }
+ * ```
+ *
+ * @module
+ */
+
 import type { DeadlineOptions } from "../common/deadline.ts";
-import { withDeadline } from "../common/deadline.ts";
-import { NetError, toNetError } from "../common/errors.ts";
-import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/options.ts";
+import { withDeadline } from "../common/_deadline.ts";
+import { NetError } from "../common/errors.ts";
+import { toNetError } from "../common/_errors.ts";
+import { DEADLINE_RULES, validateOptions } from "../common/_options.ts";
 import { type Pollable, pollable } from "../common/readiness.ts";
 import type { Stream } from "../common/stream.ts";
+import {
+  type ChildHandle,
+  type ProcessParts,
+  type PumpSet,
+  registerProcessFactory,
+} from "./_child.ts";
+import { checkSignal } from "./_signal.ts";
 
 /**
  * How a child ended (XPIO's `wait` result): it exited with a code, or a
@@ -20,71 +43,10 @@ export interface KillOptions {
   group?: boolean;
 }
 
-/** The engine-specific half of a {@linkcode Process} (made by `spawn`). */
-export interface ChildHandle {
-  /** The child's process id. */
-  readonly pid: number;
-  /** Settles once, when the child has exited and been reaped. */
-  readonly status: Promise<ProcessStatus>;
-  /** Sends a signal; may throw once the child is gone. */
-  kill(signal: Deno.Signal | number): void;
-}
-
-/** The pumps feeding streams handed to the child, and how to stop them. */
-export interface PumpSet {
-  /** Settles when every pump has finished. */
-  readonly done: Promise<unknown>;
-  /** Stops the pumps that feed the child (it can read no more). */
-  stopInput(): void;
-  /** Stops every pump and closes their pipes. */
-  close(): void;
-}
-
-const SIGNALS: ReadonlySet<string> = new Set([
-  "SIGABRT",
-  "SIGALRM",
-  "SIGBUS",
-  "SIGCHLD",
-  "SIGCONT",
-  "SIGFPE",
-  "SIGHUP",
-  "SIGILL",
-  "SIGINT",
-  "SIGIO",
-  "SIGKILL",
-  "SIGPIPE",
-  "SIGPOLL",
-  "SIGPROF",
-  "SIGPWR",
-  "SIGQUIT",
-  "SIGSEGV",
-  "SIGSTKFLT",
-  "SIGSTOP",
-  "SIGSYS",
-  "SIGTERM",
-  "SIGTRAP",
-  "SIGTSTP",
-  "SIGTTIN",
-  "SIGTTOU",
-  "SIGURG",
-  "SIGUSR1",
-  "SIGUSR2",
-  "SIGVTALRM",
-  "SIGWINCH",
-  "SIGXCPU",
-  "SIGXFSZ",
-]);
-
 const KILL_RULES = { group: { type: "boolean" } } as const;
 
-/** Throws `invalid_argument` unless `signal` is a signal name or number. */
-export function checkSignal(op: string, signal: unknown): Deno.Signal | number {
-  if (typeof signal === "string" && SIGNALS.has(signal)) return signal as Deno.Signal;
-  if (typeof signal === "number" && Number.isInteger(signal) && signal >= 1 && signal <= 64) {
-    return signal;
-  }
-  throw invalidArgument(op, "signal", 'a signal name such as "SIGTERM", or 1..64', signal);
-}
+/** What the process being made consists of; set only while `spawn`'s factory runs. */
+let making: ProcessParts | undefined;
 
 /**
  * A running or finished child process (XPIO's process object), made by
@@ -102,28 +64,33 @@ export function checkSignal(op: string, signal: unknown): Deno.Signal | number {
  */
 export class Process implements AsyncDisposable {
   #child: ChildHandle;
-  #stdio: Readonly<Record<number, Stream>>;
+  #stdio: Readonly<Record<number, Stream | undefined>>;
   #pumps: PumpSet | null;
   #pgroup: boolean;
   #status: ProcessStatus | undefined;
   #done: Promise<ProcessStatus>;
   #closed = false;
 
-  /**
-   * Wraps a started child. `spawn` makes processes; user code does not call
-   * this.
-   *
-   * @param child The engine's handle.
-   * @param stdio The `"piped"` fds, as streams.
-   * @param pumps The pumps of handed-over streams, if any.
-   * @param pgroup Whether the child leads its own process group.
-   */
-  constructor(
-    child: ChildHandle,
-    stdio: Record<number, Stream>,
-    pumps: PumpSet | null,
-    pgroup: boolean,
-  ) {
+  static {
+    // Only spawn makes processes: the parts it passes are not public types.
+    registerProcessFactory((parts) => {
+      making = parts;
+      try {
+        return new Process();
+      } finally {
+        making = undefined;
+      }
+    });
+  }
+
+  /** Processes come from `spawn`; anything else gets `invalid_argument`. */
+  private constructor() {
+    if (making === undefined) {
+      throw new NetError("invalid_argument", "a Process comes from spawn(), not new Process()", {
+        op: "Process",
+      });
+    }
+    const { child, stdio, pumps, pgroup } = making;
     this.#child = child;
     this.#stdio = Object.freeze(stdio);
     this.#pumps = pumps;
@@ -144,8 +111,23 @@ export class Process implements AsyncDisposable {
     return this.#child.pid;
   }
 
-  /** Child fd → stream, for every fd spawned as `"piped"`. */
-  get stdio(): Readonly<Record<number, Stream>> {
+  /**
+   * Child fd → stream, for every fd spawned as `"piped"`; `undefined` at
+   * any other fd (so `child.stdio[3]!` once you know fd 3 was piped). The
+   * record is frozen.
+   *
+   * @example
+   * ```ts
+   * import { spawn } from "@netkit/netkit/process";
+   *
+   * await using child = await spawn(["sh", "-c", "echo hi >&3"], { files: { 3: "piped" } });
+   * console.log(Object.keys(child.stdio)); // ["3"]
+   * console.log(child.stdio[1]); // undefined
+   * console.log(await child.stdio[3]!.readLine()); // "hi"
+   * await child.wait();
+   * ```
+   */
+  get stdio(): Readonly<Record<number, Stream | undefined>> {
     return this.#stdio;
   }
 
@@ -302,7 +284,7 @@ export class Process implements AsyncDisposable {
       this.#pumps.close();
       await this.#pumps.done;
     }
-    for (const stream of Object.values(this.#stdio)) stream.close();
+    for (const stream of Object.values(this.#stdio)) stream?.close();
   }
 
   /** Same as {@linkcode Process.close} (for `await using`). */

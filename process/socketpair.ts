@@ -1,13 +1,33 @@
-import { toNetError } from "../common/errors.ts";
+/**
+ * {@linkcode socketpair}: two connected byte streams, both ways.
+ *
+ * @example
+ * ```ts
+ * import { socketpair } from "@netkit/netkit/process";
+ *
+ * const [a, b] = await socketpair();
+ * await a.writeAll("hi");
+ * console.log(new TextDecoder().decode(await b.readExact(2))); // "hi"
+ * a.close();
+ * b.close();
+ * ```
+ *
+ * @module
+ */
+
+import { toNetError } from "../common/_errors.ts";
 import type { Stream } from "../common/stream.ts";
 import { handoffStream } from "./_handoff.ts";
 
 /**
  * Makes two connected byte streams (XPIO's `socketpair`): what one writes,
  * the other reads, both ways, with exact half-close. Built on a unix socket
- * under a random abstract name that exists only while the pair connects, so
- * it needs only `--allow-net`. Either end can be given to a child in
+ * under a random abstract name that exists only while the pair connects
+ * (nothing touches the file system). Either end can be given to a child in
  * `spawn`'s `files`: it is then closed here and pumped to the child.
+ *
+ * Permissions: `--allow-net`, unscoped: a `--allow-net=` list cannot name
+ * the random abstract socket, so it is refused.
  *
  * @returns Two connected {@linkcode Stream}s.
  * @throws {NetError} `access_denied` without `--allow-net`.

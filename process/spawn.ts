@@ -1,15 +1,29 @@
-import { spawn as nodeSpawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
-import type { Readable, Writable } from "node:stream";
-import { abortedError } from "../common/deadline.ts";
-import { NetError, toNetError } from "../common/errors.ts";
-import { invalidArgument, type Schema, validateOptions } from "../common/options.ts";
+/**
+ * {@linkcode spawn}: start a program with an explicit map of its
+ * descriptors ({@linkcode FileSpec} per child fd) and get a
+ * {@linkcode Process} back.
+ *
+ * @example
+ * ```ts
+ * import { spawn } from "@netkit/netkit/process";
+ *
+ * await using child = await spawn(["echo", "hello"], { files: { 1: "piped" } });
+ * console.log(await child.stdout.readLine()); // "hello"
+ * console.log(await child.wait()); // { exited: 0 }
+ * ```
+ *
+ * @module
+ */
+
+import { abortedError } from "../common/_deadline.ts";
+import { NetError } from "../common/errors.ts";
+import { toNetError } from "../common/_errors.ts";
+import { invalidArgument, type Schema, validateOptions } from "../common/_options.ts";
 import { Stream } from "../common/stream.ts";
-import { descriptorOf, type TakenStream, takeOver, wasHandedOver } from "./_handoff.ts";
-import { pump } from "./_pump.ts";
-import { NodeTransport, ReadableTransport, WritableTransport } from "./_transport.ts";
-import { type ChildHandle, Process, type ProcessStatus, type PumpSet } from "./process.ts";
+import { newProcess, type PumpSet } from "./_child.ts";
+import { descriptorOf, wasHandedOver } from "./_handoff.ts";
+import { type Plan, type Resolved, startChild, startPumps } from "./_spawn.ts";
+import { Process } from "./process.ts";
 
 /**
  * What appears at one of the child's descriptors: one of our descriptors by
@@ -30,9 +44,9 @@ export interface SpawnOptions {
   clearEnv?: boolean;
   /** The child's working directory (default ours). */
   cwd?: string;
-  /** The child's user id (needs privileges). */
+  /** The child's user id (needs privileges; it must be able to enter `cwd`, by default ours). */
   uid?: number;
-  /** The child's group id (needs privileges). */
+  /** The child's group id (needs privileges; as for `uid`, it must be able to enter `cwd`). */
   gid?: number;
   /** `true`: the child leads a new process group (default `false`). */
   pgroup?: boolean;
@@ -44,22 +58,6 @@ export interface SpawnOptions {
    * fd is open in the child.
    */
   files?: Record<number, FileSpec> | readonly FileSpec[];
-}
-
-type Resolved =
-  | { kind: "inherit" | "null" | "piped" }
-  | { kind: "fd"; fd: number }
-  | { kind: "stream"; stream: Stream };
-
-interface Plan {
-  exe: string;
-  argv0: string;
-  args: string[];
-  options: SpawnOptions;
-  files: Map<number, Resolved>;
-  maxFd: number;
-  /** Whether some file is a stream to pump. */
-  streams: boolean;
 }
 
 /**
@@ -146,7 +144,7 @@ function resolveFile(op: string, key: string, value: unknown): [number, Resolved
 }
 
 /** Validates everything; throws `invalid_argument` before anything starts. */
-export function plan(op: string, args: unknown, options: unknown): Plan {
+function plan(op: string, args: unknown, options: unknown): Plan {
   if (!Array.isArray(args) || args.length === 0) {
     throw invalidArgument(op, "args", "a non-empty array of strings", args);
   }
@@ -180,200 +178,6 @@ export function plan(op: string, args: unknown, options: unknown): Plan {
   };
 }
 
-/** `Deno.Command` can do it: only fds 0–2, none mapped to another descriptor. */
-function denoCan(plan: Plan): boolean {
-  if (plan.maxFd > 2 || plan.argv0 !== plan.exe) return false;
-  for (const [fd, file] of plan.files) {
-    if (file.kind === "fd" && file.fd !== fd) return false;
-  }
-  return true;
-}
-
-function statusOf(code: number | null, signal: string | null): ProcessStatus {
-  return signal !== null ? { signaled: signal as Deno.Signal } : { exited: code ?? 0 };
-}
-
-function streamOf(transport: ConstructorParameters<typeof Stream>[0], label: string): Stream {
-  return new Stream(transport, { localAddr: null, remoteAddr: null, label });
-}
-
-type Mode = "inherit" | "null" | "piped";
-
-function denoMode(file: Resolved | undefined): Mode {
-  if (file === undefined || file.kind === "fd" || file.kind === "inherit") return "inherit";
-  return file.kind === "null" ? "null" : "piped";
-}
-
-/** Spawns through `Deno.Command` (the fastest engine). */
-function spawnDeno(plan: Plan): [ChildHandle, Map<number, Stream>] {
-  const { cwd, env, clearEnv, uid, gid, pgroup } = plan.options;
-  const command = new Deno.Command(plan.exe, {
-    args: plan.args,
-    cwd,
-    env,
-    clearEnv,
-    uid,
-    gid,
-    detached: pgroup === true,
-    stdin: denoMode(plan.files.get(0)),
-    stdout: denoMode(plan.files.get(1)),
-    stderr: denoMode(plan.files.get(2)),
-  });
-  let child: Deno.ChildProcess;
-  try {
-    child = command.spawn();
-  } catch (error) {
-    throw toNetError(error, "spawn", plan.exe);
-  }
-  const pipes = new Map<number, Stream>();
-  const label = (fd: number) => `pid ${child.pid} fd ${fd}`;
-  if (denoMode(plan.files.get(0)) === "piped") {
-    pipes.set(0, streamOf(new WritableTransport(child.stdin, label(0)), label(0)));
-  }
-  if (denoMode(plan.files.get(1)) === "piped") {
-    pipes.set(1, streamOf(new ReadableTransport(child.stdout, label(1)), label(1)));
-  }
-  if (denoMode(plan.files.get(2)) === "piped") {
-    pipes.set(2, streamOf(new ReadableTransport(child.stderr, label(2)), label(2)));
-  }
-  const status = child.status.then((s) => statusOf(s.code, s.signal));
-  return [{ pid: child.pid, status, kill: (signal) => child.kill(signal) }, pipes];
-}
-
-function nodeEnv(options: SpawnOptions): Record<string, string> | undefined {
-  if (options.clearEnv) return { ...options.env };
-  if (options.env === undefined) return undefined;
-  return { ...Deno.env.toObject(), ...options.env };
-}
-
-/** A descriptor of ours that is not open (EBADF) is a bad `files` value. */
-function spawnError(error: unknown, exe: string): NetError {
-  const failure = toNetError(error, "spawn", exe);
-  if (failure.code !== "closed") return failure;
-  return new NetError("invalid_argument", "a descriptor given in files is not open here", {
-    op: "spawn",
-    address: exe,
-    field: "files",
-    cause: error,
-  });
-}
-
-function started(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onSpawn = () => {
-      child.off("error", onError);
-      resolve();
-    };
-    const onError = (error: unknown) => {
-      child.off("spawn", onSpawn);
-      reject(error);
-    };
-    child.once("spawn", onSpawn);
-    child.once("error", onError);
-  });
-}
-
-/** Spawns through `node:child_process`, the engine that maps any fd. */
-async function spawnNode(plan: Plan): Promise<[ChildHandle, Map<number, Stream>]> {
-  const { cwd, uid, gid, pgroup } = plan.options;
-  const opened: number[] = [];
-  const stdio: (string | number)[] = [];
-  let child: ChildProcess;
-  try {
-    for (let fd = 0; fd <= plan.maxFd; fd++) {
-      const file = plan.files.get(fd);
-      if (file === undefined) stdio.push("ignore");
-      else if (file.kind === "fd") stdio.push(file.fd);
-      else if (file.kind === "inherit") stdio.push(fd <= 2 ? "inherit" : fd);
-      else if (file.kind === "null") {
-        if (fd <= 2) stdio.push("ignore");
-        else {
-          opened.push(openSync("/dev/null", "r+"));
-          stdio.push(opened[opened.length - 1]);
-        }
-      } else stdio.push("pipe");
-    }
-    child = nodeSpawn(plan.exe, plan.args, {
-      argv0: plan.argv0,
-      cwd,
-      env: nodeEnv(plan.options),
-      uid,
-      gid,
-      detached: pgroup === true,
-      stdio: stdio as ("pipe" | "ignore" | "inherit" | number)[],
-    });
-  } catch (error) {
-    for (const fd of opened) closeSync(fd);
-    throw spawnError(error, plan.exe);
-  }
-  const status = new Promise<ProcessStatus>((resolve) => {
-    child.once("exit", (code, signal) => resolve(statusOf(code, signal)));
-  });
-  try {
-    await started(child);
-  } catch (error) {
-    for (const stream of child.stdio) (stream as Readable | null)?.destroy();
-    throw spawnError(error, plan.exe);
-  } finally {
-    for (const fd of opened) closeSync(fd);
-  }
-  const pipes = new Map<number, Stream>();
-  child.stdio.forEach((stream, fd) => {
-    if (stream === null || stdio[fd] !== "pipe") return;
-    const label = `pid ${child.pid} fd ${fd}`;
-    const readable = fd === 0 ? null : stream as Readable;
-    const writable = fd === 1 || fd === 2 ? null : stream as Writable;
-    pipes.set(fd, streamOf(new NodeTransport(readable, writable, label), label));
-  });
-  const kill = (signal: Deno.Signal | number) => {
-    child.kill(signal as NodeJS.Signals | number);
-  };
-  return [{ pid: child.pid!, status, kill }, pipes];
-}
-
-/** Starts the pumps between the child's pipes and the streams handed to it. */
-async function startPumps(plan: Plan, pipes: Map<number, Stream>): Promise<PumpSet> {
-  const handed = [...plan.files].filter(([, file]) => file.kind === "stream") as [
-    number,
-    { kind: "stream"; stream: Stream },
-  ][];
-  const taken = new Map<Stream, TakenStream & { users: number }>();
-  for (const [, { stream }] of handed) {
-    const entry = taken.get(stream);
-    if (entry !== undefined) entry.users++;
-    else taken.set(stream, { ...await takeOver(stream), users: 1 });
-  }
-  const input = new AbortController();
-  const childSides: Stream[] = [];
-  const all: Promise<void>[] = [];
-  for (const [fd, { stream }] of handed) {
-    const side = pipes.get(fd)!;
-    pipes.delete(fd);
-    childSides.push(side);
-    const entry = taken.get(stream)!;
-    const flows: Promise<void>[] = [];
-    if (fd !== 1 && fd !== 2) {
-      flows.push(pump(entry.stream, side, entry.head, input.signal));
-      entry.head = null;
-    }
-    if (fd !== 0) flows.push(pump(side, entry.stream, null));
-    all.push(
-      Promise.all(flows).then(() => {
-        side.close();
-        if (--entry.users === 0) entry.stream.close();
-      }),
-    );
-  }
-  return {
-    done: Promise.all(all),
-    stopInput: () => input.abort(),
-    close: () => {
-      input.abort();
-      for (const side of childSides) side.close();
-    },
-  };
-}
-
 /**
  * Starts a program (XPIO's `spawn`) with an explicit map of the descriptors
  * it gets. Children that use only fds 0–2 as `"inherit"`/`"null"`/`"piped"`
@@ -386,6 +190,18 @@ async function startPumps(plan: Plan, pipes: Map<number, Stream>): Promise<PumpS
  * and `socketpair()` ends close at once; other streams close when their pump
  * ends, so leave them alone until then.
  *
+ * A `writeAll` to a child that stops reading rejects `broken_pipe`, and
+ * `error.written` counts the bytes the child's end took in whole writes:
+ * exactly above fd 2 (a socket pair); on fds 0–2 (pipes) the child may have
+ * read up to 64 KiB beyond it.
+ *
+ * Permissions: `--allow-run`. A child with any fd above 2, a descriptor
+ * placed at another fd number (`{ 1: 2 }`) or an `exe` apart from `args[0]`
+ * starts through `node:child_process`, which reads the whole environment:
+ * that also needs `--allow-env` (not scoped to names), even without `env`.
+ * `"null"` above fd 2 opens `/dev/null`: `--allow-read` and `--allow-write`
+ * on it.
+ *
  * @param args The program and its arguments (`args[0]` is the child's `argv[0]`).
  * @param options `exe`, `env`, `clearEnv`, `cwd`, `uid`, `gid`, `pgroup`,
  *   `signal`, `files`.
@@ -393,8 +209,10 @@ async function startPumps(plan: Plan, pipes: Map<number, Stream>): Promise<PumpS
  * @throws {NetError} `invalid_argument` naming the option (bad args, env,
  *   files key or value, unknown option) before anything starts;
  *   `not_found` for a missing program or cwd; `access_denied` for a file
- *   that is not executable, a uid change without privileges, or without
- *   `--allow-run`; `aborted` when `signal` is already aborted.
+ *   that is not executable, a uid change without privileges, a `uid`/`gid`
+ *   that cannot enter the working directory (the message says so; pass
+ *   `cwd`), or a missing permission; `aborted` when `signal` is already
+ *   aborted.
  *
  * @example Read a child's stdout
  * ```ts
@@ -412,7 +230,7 @@ async function startPumps(plan: Plan, pipes: Map<number, Stream>): Promise<PumpS
  * await using child = await spawn(["sh", "-c", "echo progress >&3"], {
  *   files: { 1: "inherit", 2: "inherit", 3: "piped" },
  * });
- * console.log(await child.stdio[3].readLine()); // "progress"
+ * console.log(await child.stdio[3]!.readLine()); // "progress"
  * await child.wait();
  * ```
  */
@@ -420,21 +238,22 @@ export async function spawn(args: readonly string[], options?: SpawnOptions): Pr
   const planned = plan("spawn", args, options);
   const signal = planned.options.signal;
   if (signal?.aborted) throw abortedError("spawn", signal, planned.exe);
-  const [child, pipes] = denoCan(planned) ? spawnDeno(planned) : await spawnNode(planned);
+  const [child, pipes] = await startChild(planned);
   let pumps: PumpSet | null = null;
   try {
     if (planned.streams) pumps = await startPumps(planned, pipes);
   } catch (error) {
-    await new Process(child, Object.fromEntries(pipes), null, false).close();
+    await newProcess({ child, stdio: Object.fromEntries(pipes), pumps: null, pgroup: false })
+      .close();
     throw toNetError(error, "spawn", planned.exe);
   }
   closeFdopenStreams(planned.options.files);
-  const process = new Process(
+  const process = newProcess({
     child,
-    Object.fromEntries(pipes),
+    stdio: Object.fromEntries(pipes),
     pumps,
-    planned.options.pgroup === true,
-  );
+    pgroup: planned.options.pgroup === true,
+  });
   if (signal !== undefined) {
     const onAbort = () => process.kill("SIGTERM");
     if (signal.aborted) onAbort();

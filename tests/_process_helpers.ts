@@ -39,11 +39,12 @@ export function randomBytes(n: number): Uint8Array {
 /** Runs a netkit script in a child `deno`; resolves with its exit code and output. */
 export async function denoChild(
   code: string,
-  options: { stdin?: string; flags?: string[] } = {},
+  options: { stdin?: string; flags?: string[]; cwd?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const mod = new URL("../process/mod.ts", import.meta.url).href;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["eval", ...(options.flags ?? ["-A"]), code.replaceAll("NETKIT_PROCESS", mod)],
+    cwd: options.cwd,
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

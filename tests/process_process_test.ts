@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { pollable } from "../common/readiness.ts";
-import { spawn } from "../process/mod.ts";
+import { Process, spawn, Stream } from "../process/mod.ts";
 import { randomBytes, rejectsWith, zombieChildren } from "./_process_helpers.ts";
 
 // Each case runs once through Deno.Command (fds 0-2 only) and once through
@@ -144,6 +144,22 @@ Deno.test("stdin/stdout/stderr that were not piped are invalid_argument naming f
   assert.deepEqual(Object.keys(child.stdio), ["1"]);
   assert.equal(child.stdout, child.stdio[1]);
   await child.wait();
+});
+
+Deno.test("stdio is a frozen record that is undefined at fds not piped", async () => {
+  await using child = await spawn(["true"], { files: { 0: "null", 3: "piped" } });
+  // The type says so too: without the check, stdio[0].read() does not compile.
+  const none: Stream | undefined = child.stdio[0];
+  assert.equal(none, undefined);
+  assert.equal(child.stdio[2], undefined);
+  assert.ok(child.stdio[3] instanceof Stream);
+  assert.ok(Object.isFrozen(child.stdio));
+  await child.wait();
+});
+
+Deno.test("a Process cannot be constructed: it comes from spawn", async () => {
+  // @ts-expect-error the constructor is private
+  await rejectsWith(() => new Process(), "invalid_argument");
 });
 
 Deno.test("a piped stdout is read-only and a piped stdin write-only", async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { closeSync, openSync } from "node:fs";
-import { fdopen, pipe, socketpair, spawn, Stream } from "../process/mod.ts";
+import { fdopen, type FileSpec, pipe, socketpair, spawn, Stream } from "../process/mod.ts";
 import { unixPair } from "./_helpers.ts";
 import {
   denoChild,
@@ -175,16 +175,77 @@ Deno.test("cwd sets the child's working directory", async () => {
 });
 
 Deno.test({
-  name: "uid and gid run the child as another user",
+  name: "uid and gid run the child as another user (needs root)",
   ignore: !isRoot,
   fn: async () => {
+    // The checkout may sit where that user cannot go; "/" is open to all.
     await using child = await spawn(["sh", "-c", "id -u; id -g"], {
       uid: 65534,
       gid: 65534,
+      cwd: "/",
       files: { 1: "piped" },
     });
     assert.equal(text(await child.stdout.readAll()), "65534\n65534\n");
     await child.wait();
+  },
+});
+
+Deno.test({
+  name: "a uid that cannot enter the cwd is access_denied saying so, on both engines (needs root)",
+  ignore: !isRoot,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "netkit-process-" }); // 0700, ours
+    try {
+      const maps: Record<number, FileSpec>[] = [{ 1: "piped" }, { 1: "piped", 3: "piped" }];
+      for (const files of maps) {
+        const error = await rejectsWith(
+          spawn(["true"], { uid: 65534, gid: 65534, cwd: dir, files }),
+          "access_denied",
+        );
+        assert.ok(
+          error.message.includes(`(the child runs as uid 65534, gid 65534: can it enter ${dir}?)`),
+          error.message,
+        );
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a uid that cannot enter our own cwd is access_denied suggesting cwd (needs root)",
+  ignore: !isRoot,
+  fn: async () => {
+    const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "netkit-process-" }));
+    try {
+      const result = await denoChild(
+        `
+        import { spawn } from "NETKIT_PROCESS";
+        for (const files of [{ 1: "piped" }, { 1: "piped", 3: "piped" }]) {
+          await spawn(["true"], { uid: 65534, files }).then(
+            () => console.log("started"),
+            (error) => console.log(error.code, error.message),
+          );
+        }
+      `,
+        { cwd: dir },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      const lines = result.stdout.trim().split("\n");
+      assert.equal(lines.length, 2, result.stdout);
+      for (const line of lines) {
+        assert.ok(line.startsWith("access_denied "), line);
+        assert.ok(
+          line.endsWith(
+            `(the child runs as uid 65534: can it enter the working directory ${dir}? pass cwd)`,
+          ),
+          line,
+        );
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });
 
@@ -208,7 +269,7 @@ Deno.test("fds 0-2 missing from files are /dev/null", async () => {
   await using child = await spawn(["sh", "-c", "cat; ls -l /proc/self/fd/2 >&3"], {
     files: { 3: "piped" },
   });
-  assert.match(text(await child.stdio[3].readAll())!, /\/dev\/null/);
+  assert.match(text(await child.stdio[3]!.readAll())!, /\/dev\/null/);
   assert.deepEqual(await child.wait(), { exited: 0 });
 });
 
@@ -246,8 +307,8 @@ Deno.test("child fd 3 works both ways while stdout stays free", async () => {
     ["sh", "-c", "echo out; echo report >&3; read reply <&3; echo got $reply"],
     { files: { 1: "piped", 3: "piped" } },
   );
-  assert.equal(await child.stdio[3].readLine(), "report");
-  await child.stdio[3].writeAll("ack\n");
+  assert.equal(await child.stdio[3]!.readLine(), "report");
+  await child.stdio[3]!.writeAll("ack\n");
   assert.equal(await child.stdout.readLine(), "out");
   assert.equal(await child.stdout.readLine(), "got ack");
   assert.deepEqual(await child.wait(), { exited: 0 });

@@ -156,7 +156,7 @@ const ENGINES: [string, number, string][] = [
 for (const [engine, fd, script] of ENGINES) {
   Deno.test(`process via ${engine}: a child killed while we read its output ends the stream cleanly, every byte intact`, async () => {
     await using child = await spawn(["sh", "-c", script], { files: { [fd]: "piped" } });
-    const output = child.stdio[fd];
+    const output = child.stdio[fd]!;
     const before = await readPattern(output, 256 * 1024);
     assert.ok(before >= 256 * 1024);
     child.kill("SIGKILL");
@@ -179,7 +179,7 @@ for (const [engine, fd, script] of ENGINES) {
       ["sh", "-c", fd === 1 ? "exec sleep 30" : "exec sleep 30 3>&3"],
       { files: { [fd]: "piped" } },
     );
-    const pending = child.stdio[fd].read();
+    const pending = child.stdio[fd]!.read();
     child.kill("SIGKILL");
     assert.equal(await pending, null);
     assert.deepEqual(await child.wait(), { signaled: "SIGKILL" });
