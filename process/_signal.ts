@@ -4,7 +4,7 @@
  * @module
  */
 
-import { invalidArgument } from "../common/options.ts";
+import { invalidArgument } from "../common/_options.ts";
 
 const SIGNALS: ReadonlySet<string> = new Set([
   "SIGABRT",

@@ -15,7 +15,7 @@
  */
 
 import { NetError } from "../common/errors.ts";
-import { invalidArgument } from "../common/options.ts";
+import { invalidArgument } from "../common/_options.ts";
 import { Stream, type StreamTransport } from "../common/stream.ts";
 import { registerDescriptor } from "./_handoff.ts";
 

@@ -13,9 +13,10 @@
  * @module
  */
 
-import { Deadline, type DeadlineOptions } from "../common/deadline.ts";
+import { Deadline } from "../common/_deadline.ts";
+import { type DeadlineOptions } from "../common/deadline.ts";
 import { NetError } from "../common/errors.ts";
-import { invalidArgument, type Schema, validateOptions } from "../common/options.ts";
+import { invalidArgument, type Schema, validateOptions } from "../common/_options.ts";
 import type { ProcessStatus } from "./process.ts";
 import { spawn, type SpawnOptions } from "./spawn.ts";
 

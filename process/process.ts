@@ -14,9 +14,10 @@
  */
 
 import type { DeadlineOptions } from "../common/deadline.ts";
-import { withDeadline } from "../common/deadline.ts";
-import { NetError, toNetError } from "../common/errors.ts";
-import { DEADLINE_RULES, validateOptions } from "../common/options.ts";
+import { withDeadline } from "../common/_deadline.ts";
+import { NetError } from "../common/errors.ts";
+import { toNetError } from "../common/_errors.ts";
+import { DEADLINE_RULES, validateOptions } from "../common/_options.ts";
 import { type Pollable, pollable } from "../common/readiness.ts";
 import type { Stream } from "../common/stream.ts";
 import {

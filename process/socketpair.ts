@@ -15,7 +15,7 @@
  * @module
  */
 
-import { toNetError } from "../common/errors.ts";
+import { toNetError } from "../common/_errors.ts";
 import type { Stream } from "../common/stream.ts";
 import { handoffStream } from "./_handoff.ts";
 

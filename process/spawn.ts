@@ -15,9 +15,10 @@
  * @module
  */
 
-import { abortedError } from "../common/deadline.ts";
-import { NetError, toNetError } from "../common/errors.ts";
-import { invalidArgument, type Schema, validateOptions } from "../common/options.ts";
+import { abortedError } from "../common/_deadline.ts";
+import { NetError } from "../common/errors.ts";
+import { toNetError } from "../common/_errors.ts";
+import { invalidArgument, type Schema, validateOptions } from "../common/_options.ts";
 import { Stream } from "../common/stream.ts";
 import { newProcess, type PumpSet } from "./_child.ts";
 import { descriptorOf, wasHandedOver } from "./_handoff.ts";
