@@ -4,7 +4,7 @@
  * @module
  */
 
-import { invalidArgument } from "./options.ts";
+import { invalidArgument } from "./_options.ts";
 
 const encoder = new TextEncoder();
 

@@ -7,16 +7,9 @@
  * @module
  */
 
+import type { DeadlineOptions } from "./deadline.ts";
 import { NetError } from "./errors.ts";
-import { DEADLINE_RULES, validateOptions } from "./options.ts";
-
-/** The options of every operation that can wait. */
-export interface DeadlineOptions {
-  /** Milliseconds to wait before rejecting with `timeout`. */
-  timeout?: number;
-  /** Rejects with `aborted` (the reason as `cause`) when aborted. */
-  signal?: AbortSignal;
-}
+import { DEADLINE_RULES, validateOptions } from "./_options.ts";
 
 /** True when the options ask for a deadline of any kind (`null` asks for none). */
 export function hasDeadline(options?: DeadlineOptions | null): boolean {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Deadline } from "./deadline.ts";
+import type { Deadline } from "./_deadline.ts";
 
 /** A FIFO mutual-exclusion lock. */
 export class Lock {

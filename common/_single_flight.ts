@@ -14,8 +14,9 @@
  * @module
  */
 
-import type { Deadline } from "./deadline.ts";
-import { closedError, type NetError } from "./errors.ts";
+import type { Deadline } from "./_deadline.ts";
+import { closedError } from "./_errors.ts";
+import type { NetError } from "./errors.ts";
 import type { Pollable } from "./readiness.ts";
 
 /** One runtime operation in flight at a time, and what happens when it lands. */

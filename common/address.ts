@@ -7,8 +7,10 @@
 
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { NetError, toNetError } from "./errors.ts";
-import { invalidArgument, validateOptions } from "./options.ts";
+import { NetError } from "./errors.ts";
+import { checkHost, checkPort, HOSTNAME, hostPortLabel, trackLookup } from "./_address.ts";
+import { toNetError } from "./_errors.ts";
+import { invalidArgument, validateOptions } from "./_options.ts";
 
 /**
  * The IPv4 "any" address: bind to every interface (lsocket's `INADDR_ANY`).
@@ -60,37 +62,7 @@ export interface AddressDefaults {
   port?: number;
 }
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_-]{1,63})*\.?$/;
 const DIGITS = /^\d+$/;
-
-/** Checks a port number. @throws {NetError} `invalid_argument`. */
-export function checkPort(op: string, port: unknown, field = "port"): number {
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw invalidArgument(op, field, "an integer from 0 to 65535", port);
-  }
-  return port;
-}
-
-/**
- * Checks a host: an IPv4 or IPv6 literal (brackets allowed) or a host name.
- * Returns it without brackets.
- *
- * @throws {NetError} `invalid_argument` naming `field`.
- */
-export function checkHost(op: string, host: unknown, field = "hostname"): string {
-  if (typeof host === "string") {
-    const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-    const version = isIP(bare);
-    if (version === 6 || (version === 4 && bare === host)) return bare;
-    if (bare === host && HOSTNAME.test(host) && !/^[\d.]+$/.test(host)) return host;
-  }
-  throw invalidArgument(
-    op,
-    field,
-    "an IPv4 or IPv6 address or a host name",
-    host,
-  );
-}
 
 function parsePort(text: string, input: string, fallback: number): number {
   if (text === "") return fallback;
@@ -201,18 +173,6 @@ export function formatAddress(address: HostPort): string {
   return hostPortLabel(host, port);
 }
 
-/**
- * Lookups in flight. The system resolver cannot be cancelled: a caller that
- * gave up on one (a `connect` whose deadline passed) leaves it running until
- * the resolver answers. Tests wait for them with {@linkcode lookupsSettled}.
- */
-const lookups = new Set<Promise<unknown>>();
-
-/** Resolves once every lookup netkit started has finished (internal; for tests). */
-export async function lookupsSettled(): Promise<void> {
-  while (lookups.size > 0) await Promise.allSettled([...lookups]);
-}
-
 /** One address from {@linkcode resolve}. */
 export interface ResolvedAddress {
   /** `"inet"` for IPv4, `"inet6"` for IPv6. */
@@ -278,9 +238,7 @@ export async function resolve(
       all: true,
       family: family === "inet" ? 4 : family === "inet6" ? 6 : 0,
     });
-    lookups.add(pending);
-    const forget = () => lookups.delete(pending);
-    pending.then(forget, forget);
+    trackLookup(pending);
     found = await pending;
   } catch (error) {
     // Deno's node:dns reports a missing --allow-net as a bare "EPERM".
@@ -340,21 +298,4 @@ export function interfaces(): InterfaceAddress[] {
   } catch (error) {
     throw toNetError(error, "interfaces");
   }
-}
-
-/**
- * `"host:port"` for messages, with an IPv6 host in brackets (`"[::1]:80"`).
- * Internal: no checks, for addresses netkit already holds.
- */
-export function hostPortLabel(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
-}
-
-/** Formats a Deno address for messages: `"ip:port"`, `"[v6]:port"` or a path. */
-export function describeAddress(address: Deno.Addr | null | undefined): string | undefined {
-  if (!address) return undefined;
-  if (address.transport === "tcp" || address.transport === "udp") {
-    return hostPortLabel(address.hostname, address.port);
-  }
-  return "path" in address ? address.path ?? undefined : undefined;
 }

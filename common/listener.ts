@@ -9,8 +9,9 @@
  * @module
  */
 
-import { deadlineOf, type DeadlineOptions } from "./deadline.ts";
-import { toNetError } from "./errors.ts";
+import { deadlineOf } from "./_deadline.ts";
+import type { DeadlineOptions } from "./deadline.ts";
+import { toNetError } from "./_errors.ts";
 import { type Pollable, pollable } from "./readiness.ts";
 import { ReadySlot } from "./_single_flight.ts";
 

@@ -6,15 +6,16 @@
  * @module
  */
 
-import { describeAddress } from "./address.ts";
+import { describeAddress } from "./_address.ts";
 import { toBytes } from "./_bytes.ts";
-import { Deadline } from "./deadline.ts";
+import { Deadline } from "./_deadline.ts";
 import { SingleFlight } from "./_single_flight.ts";
 import type { DeadlineOptions } from "./deadline.ts";
-import { closedError, NetError, toNetError } from "./errors.ts";
-import { Lock } from "./lock.ts";
-import { DEADLINE_RULES, invalidArgument, validateOptions } from "./options.ts";
-import type { Schema } from "./options.ts";
+import { closedError, toNetError } from "./_errors.ts";
+import { NetError } from "./errors.ts";
+import { Lock } from "./_lock.ts";
+import { DEADLINE_RULES, invalidArgument, validateOptions } from "./_options.ts";
+import type { Schema } from "./_options.ts";
 import { type Pollable, pollable } from "./readiness.ts";
 
 /**

@@ -14,7 +14,7 @@
  */
 
 import { Deadline } from "../common/_deadline.ts";
-import { type DeadlineOptions } from "../common/deadline.ts";
+import type { DeadlineOptions } from "../common/deadline.ts";
 import { NetError } from "../common/errors.ts";
 import { invalidArgument, type Schema, validateOptions } from "../common/_options.ts";
 import type { ProcessStatus } from "./process.ts";

@@ -5,18 +5,14 @@
  * @module
  */
 
-import {
-  checkHost,
-  type HostPort,
-  hostPortLabel,
-  parseAddress,
-  resolve,
-  type ResolvedAddress,
-} from "../common/address.ts";
+import { checkHost, hostPortLabel } from "../common/_address.ts";
+import { type HostPort, parseAddress, resolve, type ResolvedAddress } from "../common/address.ts";
 import { isIP } from "node:net";
-import { Deadline, type DeadlineOptions } from "../common/deadline.ts";
-import { NetError, toNetError } from "../common/errors.ts";
-import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/options.ts";
+import { Deadline } from "../common/_deadline.ts";
+import type { DeadlineOptions } from "../common/deadline.ts";
+import { NetError } from "../common/errors.ts";
+import { toNetError } from "../common/_errors.ts";
+import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/_options.ts";
 import { TcpStream, type TcpStreamInit } from "./stream.ts";
 
 /** Options of {@linkcode connect}. */

@@ -5,16 +5,12 @@
  * @module
  */
 
-import {
-  checkHost,
-  type HostPort,
-  hostPortLabel,
-  INADDR_ANY,
-  parseAddress,
-} from "../common/address.ts";
-import { NetError, toNetError } from "../common/errors.ts";
+import { checkHost, hostPortLabel } from "../common/_address.ts";
+import { type HostPort, INADDR_ANY, parseAddress } from "../common/address.ts";
+import { NetError } from "../common/errors.ts";
+import { toNetError } from "../common/_errors.ts";
 import { Listener } from "../common/listener.ts";
-import { invalidArgument, validateOptions } from "../common/options.ts";
+import { invalidArgument, validateOptions } from "../common/_options.ts";
 import { TcpStream } from "./stream.ts";
 
 /** Options of {@linkcode listen}. */

@@ -5,9 +5,10 @@
  * @module
  */
 
-import { hostPortLabel } from "../common/address.ts";
-import { closedError, NetError, toNetError } from "../common/errors.ts";
-import { invalidArgument, show } from "../common/options.ts";
+import { hostPortLabel } from "../common/_address.ts";
+import { closedError, toNetError } from "../common/_errors.ts";
+import { NetError } from "../common/errors.ts";
+import { invalidArgument, show } from "../common/_options.ts";
 import type { DeadlineOptions } from "../common/deadline.ts";
 import { Stream } from "../common/stream.ts";
 

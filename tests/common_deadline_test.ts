@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { Deadline, withDeadline } from "../common/deadline.ts";
+import { Deadline, withDeadline } from "../common/_deadline.ts";
 import { NetError } from "../common/errors.ts";
-import { Lock } from "../common/lock.ts";
+import { Lock } from "../common/_lock.ts";
 
 const never = () => new Promise<never>(() => {});
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { errorCodeOf, NetError, toNetError } from "../common/errors.ts";
+import { errorCodeOf, NetError } from "../common/errors.ts";
+import { toNetError } from "../common/_errors.ts";
 import { resetPeer } from "./_helpers.ts";
 
 async function codeOf(action: () => unknown): Promise<NetError> {
@@ -89,7 +90,7 @@ Deno.test("operations after our own close map to closed", async () => {
 Deno.test("a missing permission maps to access_denied and names the flag", async () => {
   const script = `
     import { toNetError } from ${
-    JSON.stringify(new URL("../common/errors.ts", import.meta.url).href)
+    JSON.stringify(new URL("../common/_errors.ts", import.meta.url).href)
   };
     try { await Deno.connect({ hostname: "127.0.0.1", port: 9 }); }
     catch (e) { const n = toNetError(e, "connect", "127.0.0.1:9"); console.log(JSON.stringify({ code: n.code, message: n.message })); }

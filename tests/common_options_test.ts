@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { NetError } from "../common/errors.ts";
-import { DEADLINE_RULES, validateArgument, validateOptions } from "../common/options.ts";
-import type { Schema } from "../common/options.ts";
+import { DEADLINE_RULES, validateArgument, validateOptions } from "../common/_options.ts";
+import type { Schema } from "../common/_options.ts";
 
 const SCHEMA: Schema = {
   ...DEADLINE_RULES,

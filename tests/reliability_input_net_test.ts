@@ -12,7 +12,7 @@ import fc from "fast-check";
 import * as tcp from "../tcp/mod.ts";
 import * as unix from "../unix/mod.ts";
 import { parseAddress } from "../mod.ts";
-import { lookupsSettled } from "../common/address.ts";
+import { lookupsSettled } from "../common/_address.ts";
 import {
   anything,
   assertInvalid,

@@ -4,14 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { errorCodeOf, NetError } from "../mod.ts";
-import { withDeadline } from "../common/deadline.ts";
-import { validateOptions } from "../common/options.ts";
+import { withDeadline } from "../common/_deadline.ts";
+import { validateOptions } from "../common/_options.ts";
 import { socketpair } from "../process/mod.ts";
 import * as tcp from "../tcp/mod.ts";
 import { bind } from "../udp/mod.ts";
 import { rejection } from "./_helpers.ts";
 
-// common/deadline.ts: setTimeout fires after 1 ms for delays above 2^31 − 1.
+// common/_deadline.ts: setTimeout fires after 1 ms for delays above 2^31 − 1.
 Deno.test("a timeout above 2^31 − 1 ms does not fire at once (withDeadline, read, accept, connect)", async () => {
   const later = new Promise<string>((resolve) => setTimeout(() => resolve("in time"), 20));
   assert.equal(await withDeadline(later, { timeout: 2 ** 31 }, "test"), "in time");
@@ -36,7 +36,7 @@ Deno.test("a timeout above 2^31 − 1 ms does not fire at once (withDeadline, re
   server.close();
 });
 
-// common/deadline.ts: an expired deadline returned early and left the work's rejection unhandled.
+// common/_deadline.ts: an expired deadline returned early and left the work's rejection unhandled.
 Deno.test("an expired deadline leaves no unhandled rejection behind (udp sendTo to a bad host, timeout 0)", async () => {
   await using socket = await bind({ hostname: "127.0.0.1", port: 0 });
   const error = await rejection(socket.sendTo("x", "not a host!", 9, { timeout: 0 }));
@@ -47,7 +47,7 @@ Deno.test("an expired deadline leaves no unhandled rejection behind (udp sendTo 
   await new Promise((resolve) => setTimeout(resolve, 10));
 });
 
-// common/deadline.ts: null options (accepted by validateOptions as "none") threw a TypeError.
+// common/_deadline.ts: null options (accepted by validateOptions as "none") threw a TypeError.
 Deno.test("null options mean no options for every waiting Stream call", async () => {
   const [a, b] = await socketpair();
   try {
@@ -105,7 +105,7 @@ Deno.test("errorCodeOf returns a code for errors named like Object.prototype mem
   }
 });
 
-// common/options.ts: `schema[key]` found inherited members, so `{ toString: … }` was not "unknown".
+// common/_options.ts: `schema[key]` found inherited members, so `{ toString: … }` was not "unknown".
 Deno.test("options named like Object.prototype members are unknown options", () => {
   for (const key of ["toString", "constructor", "hasOwnProperty", "valueOf"]) {
     const error = (() => {

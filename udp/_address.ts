@@ -7,7 +7,8 @@
  */
 
 import { isIP } from "node:net";
-import { NetError, toNetError } from "../common/errors.ts";
+import { NetError } from "../common/errors.ts";
+import { toNetError } from "../common/_errors.ts";
 import { resolve } from "../common/address.ts";
 
 /** A socket's family: IPv4, IPv6 on one address, or dual-stack `"::"`. */

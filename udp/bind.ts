@@ -4,10 +4,12 @@
  * @module
  */
 
-import { checkHost, checkPort, hostPortLabel, parseAddress } from "../common/address.ts";
-import { NetError, toNetError } from "../common/errors.ts";
-import { validateOptions } from "../common/options.ts";
-import type { Schema } from "../common/options.ts";
+import { checkHost, checkPort, hostPortLabel } from "../common/_address.ts";
+import { parseAddress } from "../common/address.ts";
+import { NetError } from "../common/errors.ts";
+import { toNetError } from "../common/_errors.ts";
+import { validateOptions } from "../common/_options.ts";
+import type { Schema } from "../common/_options.ts";
 import { familyOf, resolveFor } from "./_address.ts";
 import { DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE } from "./datagram.ts";
 import { UdpSocket } from "./socket.ts";

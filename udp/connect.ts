@@ -6,8 +6,9 @@
  */
 
 import { isIP } from "node:net";
-import { type DeadlineOptions, withDeadline } from "../common/deadline.ts";
-import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/options.ts";
+import type { DeadlineOptions } from "../common/deadline.ts";
+import { withDeadline } from "../common/_deadline.ts";
+import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/_options.ts";
 import { canonicalIP, resolveFor } from "./_address.ts";
 import { BIND_RULES, type BindOptions, openSocket, requireDatagrams } from "./bind.ts";
 import type { UdpSocket } from "./socket.ts";

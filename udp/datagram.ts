@@ -9,8 +9,9 @@
  * @module
  */
 
-import { deadlineOf, type DeadlineOptions } from "../common/deadline.ts";
-import { closedError, toNetError } from "../common/errors.ts";
+import { deadlineOf } from "../common/_deadline.ts";
+import type { DeadlineOptions } from "../common/deadline.ts";
+import { closedError, toNetError } from "../common/_errors.ts";
 import { type Pollable, pollable } from "../common/readiness.ts";
 import { ReadySlot } from "../common/_single_flight.ts";
 

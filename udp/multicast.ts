@@ -4,7 +4,7 @@
  * @module
  */
 
-import { toNetError } from "../common/errors.ts";
+import { toNetError } from "../common/_errors.ts";
 
 /**
  * A socket's membership of one multicast group, made by

@@ -6,10 +6,12 @@
  */
 
 import { isIP } from "node:net";
-import { checkHost, describeAddress } from "../common/address.ts";
-import { type Deadline, deadlineOf, type DeadlineOptions } from "../common/deadline.ts";
-import { closedError, NetError, toNetError } from "../common/errors.ts";
-import { invalidArgument, validateArgument } from "../common/options.ts";
+import { checkHost, describeAddress } from "../common/_address.ts";
+import { type Deadline, deadlineOf } from "../common/_deadline.ts";
+import type { DeadlineOptions } from "../common/deadline.ts";
+import { closedError, toNetError } from "../common/_errors.ts";
+import { NetError } from "../common/errors.ts";
+import { invalidArgument, validateArgument } from "../common/_options.ts";
 import {
   type Destination,
   destination,

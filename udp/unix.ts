@@ -5,11 +5,12 @@
  * @module
  */
 
-import { deadlineOf, type DeadlineOptions } from "../common/deadline.ts";
-import { toNetError } from "../common/errors.ts";
-import { Lock } from "../common/lock.ts";
-import { validateOptions } from "../common/options.ts";
-import type { Schema } from "../common/options.ts";
+import { deadlineOf } from "../common/_deadline.ts";
+import type { DeadlineOptions } from "../common/deadline.ts";
+import { toNetError } from "../common/_errors.ts";
+import { Lock } from "../common/_lock.ts";
+import { validateOptions } from "../common/_options.ts";
+import type { Schema } from "../common/_options.ts";
 import {
   bindPath,
   type BoundPath,

@@ -1,7 +1,7 @@
 import type { DeadlineOptions } from "../common/deadline.ts";
-import { expired, withDeadline } from "../common/deadline.ts";
-import { toNetError } from "../common/errors.ts";
-import { DEADLINE_RULES, validateOptions } from "../common/options.ts";
+import { expired, withDeadline } from "../common/_deadline.ts";
+import { toNetError } from "../common/_errors.ts";
+import { DEADLINE_RULES, validateOptions } from "../common/_options.ts";
 import { toSocketPath } from "../common/unix_path.ts";
 import { UnixStream } from "./stream.ts";
 import { displayPath, unixAddr } from "./_util.ts";

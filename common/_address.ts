@@ -1,0 +1,79 @@
+/**
+ * Address checks and labels shared by every module: one place that checks
+ * ports and hosts, splits the `("host:port", options)` and `(options)` call
+ * forms, and formats addresses for messages.
+ *
+ * @module
+ */
+
+import { isIP } from "node:net";
+import { invalidArgument } from "./_options.ts";
+
+/** A host name: labels of letters, digits, `_` and `-`. */
+export const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_-]{1,63})*\.?$/;
+
+/** Checks a port number. @throws {NetError} `invalid_argument`. */
+export function checkPort(op: string, port: unknown, field = "port"): number {
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw invalidArgument(op, field, "an integer from 0 to 65535", port);
+  }
+  return port;
+}
+
+/**
+ * Checks a host: an IPv4 or IPv6 literal (brackets allowed) or a host name.
+ * Returns it without brackets.
+ *
+ * @throws {NetError} `invalid_argument` naming `field`.
+ */
+export function checkHost(op: string, host: unknown, field = "hostname"): string {
+  if (typeof host === "string") {
+    const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+    const version = isIP(bare);
+    if (version === 6 || (version === 4 && bare === host)) return bare;
+    if (bare === host && HOSTNAME.test(host) && !/^[\d.]+$/.test(host)) return host;
+  }
+  throw invalidArgument(
+    op,
+    field,
+    "an IPv4 or IPv6 address or a host name",
+    host,
+  );
+}
+
+/**
+ * Lookups in flight. The system resolver cannot be cancelled: a caller that
+ * gave up on one (a `connect` whose deadline passed) leaves it running until
+ * the resolver answers. Tests wait for them with {@linkcode lookupsSettled}.
+ */
+const lookups = new Set<Promise<unknown>>();
+
+/** Counts a lookup in flight until it settles. */
+export function trackLookup(pending: Promise<unknown>): void {
+  lookups.add(pending);
+  const forget = () => lookups.delete(pending);
+  pending.then(forget, forget);
+}
+
+/** Resolves once every lookup netkit started has finished (for tests). */
+export async function lookupsSettled(): Promise<void> {
+  while (lookups.size > 0) await Promise.allSettled([...lookups]);
+}
+
+/**
+ * `"host:port"` for messages, with an IPv6 host in brackets (`"[::1]:80"`).
+ * Internal: no checks, for addresses netkit already holds.
+ */
+export function hostPortLabel(hostname: string, port: number): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
+/** Formats a Deno address for messages: `"ip:port"`, `"[v6]:port"` or a path. */
+export function describeAddress(address: Deno.Addr | null | undefined): string | undefined {
+  if (!address) return undefined;
+  if (address.transport === "tcp" || address.transport === "udp") {
+    return hostPortLabel(address.hostname, address.port);
+  }
+  return "path" in address ? address.path ?? undefined : undefined;
+}
