@@ -36,28 +36,38 @@ export function randomBytes(n: number): Uint8Array {
   return bytes;
 }
 
-/** Runs a netkit script in a child `deno`; resolves with its exit code and output. */
+/**
+ * Runs a netkit script in a child `deno run` with `flags` (default `-A`;
+ * `deno eval` would grant everything); resolves with its exit code and output.
+ */
 export async function denoChild(
   code: string,
   options: { stdin?: string; flags?: string[]; cwd?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const mod = new URL("../process/mod.ts", import.meta.url).href;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", ...(options.flags ?? ["-A"]), code.replaceAll("NETKIT_PROCESS", mod)],
-    cwd: options.cwd,
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
+  const dir = await Deno.makeTempDir({ prefix: "netkit-child-" });
+  try {
+    const script = `${dir}/main.ts`;
+    await Deno.writeTextFile(script, code.replaceAll("NETKIT_PROCESS", mod));
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...(options.flags ?? ["-A"]), script],
+      cwd: options.cwd,
+      stdin: options.stdin === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    if (options.stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(options.stdin));
+      await writer.close();
+    }
+    const result = await child.output();
+    return {
+      code: result.code,
+      stdout: new TextDecoder().decode(result.stdout),
+      stderr: new TextDecoder().decode(result.stderr),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
-  const result = await child.output();
-  return {
-    code: result.code,
-    stdout: new TextDecoder().decode(result.stdout),
-    stderr: new TextDecoder().decode(result.stderr),
-  };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { pipe, socketpair } from "../process/mod.ts";
-import { randomBytes, rejectsWith, text } from "./_process_helpers.ts";
+import { denoChild, randomBytes, rejectsWith, text } from "./_process_helpers.ts";
 
 Deno.test("pipe carries bytes one way and ends when the writer closes", async () => {
   const [reader, writer] = await pipe();
@@ -30,4 +30,28 @@ Deno.test("socketpair is connected both ways with half-close", async () => {
   assert.equal(text(await a.readExact(4)), "pong");
   a.close();
   b.close();
+});
+
+Deno.test("pipe and socketpair need --allow-net, which no scoped list grants", async () => {
+  const code = `
+    import { pipe, socketpair } from "NETKIT_PROCESS";
+    for (const make of [pipe, socketpair]) {
+      try {
+        for (const end of await make()) end.close();
+        console.log("ok");
+      } catch (error) {
+        console.log(error.code, /--allow-net/.test(error.message));
+      }
+    }
+  `;
+  const cases: [string[], string][] = [
+    [[], "access_denied true\naccess_denied true\n"],
+    [["--allow-net=127.0.0.1,localhost"], "access_denied true\naccess_denied true\n"],
+    [["--allow-net"], "ok\nok\n"],
+  ];
+  for (const [flags, expected] of cases) {
+    const result = await denoChild(code, { flags: ["--no-prompt", ...flags] });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, expected, `with ${flags.join(" ") || "no flags"}`);
+  }
 });

@@ -349,6 +349,26 @@ Deno.test("an fdopen stream in files hands over that descriptor ({ 1: fdopen(2) 
   assert.equal(result.stdout, "closed: true\n");
 });
 
+Deno.test("a child with an fd above 2 needs --allow-env, even without env", async () => {
+  const code = `
+    import { spawn } from "NETKIT_PROCESS";
+    for (const files of [{ 1: "null" }, { 3: "piped" }, { 1: 2 }]) {
+      try {
+        await using child = await spawn(["true"], { files });
+        await child.wait();
+        console.log("ok");
+      } catch (error) {
+        console.log(error.code, /--allow-env/.test(error.message));
+      }
+    }
+  `;
+  const narrow = await denoChild(code, { flags: ["--no-prompt", "--allow-run"] });
+  assert.equal(narrow.code, 0, narrow.stderr);
+  assert.equal(narrow.stdout, "ok\naccess_denied true\naccess_denied true\n");
+  const withEnv = await denoChild(code, { flags: ["--no-prompt", "--allow-run", "--allow-env"] });
+  assert.equal(withEnv.stdout, "ok\nok\nok\n", withEnv.stderr);
+});
+
 Deno.test("inherit at fd 1 with no files: the child writes where we write", async () => {
   const result = await denoChild(`
     import { spawn } from "NETKIT_PROCESS";
