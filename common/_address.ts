@@ -7,16 +7,23 @@
  */
 
 import { isIP } from "node:net";
-import { invalidArgument } from "./_options.ts";
+import { type HostPort, parseAddress } from "./address.ts";
+import { NetError } from "./errors.ts";
+import { invalidArgument, type Schema, validateOptions } from "./_options.ts";
 
 /** A host name: labels of letters, digits, `_` and `-`. */
 export const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_-]{1,63})*\.?$/;
 
-/** Checks a port number. @throws {NetError} `invalid_argument`. */
-export function checkPort(op: string, port: unknown, field = "port"): number {
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw invalidArgument(op, field, "an integer from 0 to 65535", port);
+/**
+ * Checks a port number: an integer from `min` (0 for a local port, 1 for a
+ * destination) to 65535.
+ *
+ * @throws {NetError} `invalid_argument` naming `field`.
+ */
+export function checkPort(op: string, port: unknown, field = "port", min = 0): number {
+  if (typeof port !== "number" || !Number.isInteger(port) || port < min || port > 65535) {
+    throw invalidArgument(op, field, `an integer from ${min} to 65535`, port);
   }
   return port;
 }
@@ -29,7 +36,7 @@ export function checkPort(op: string, port: unknown, field = "port"): number {
  */
 export function checkHost(op: string, host: unknown, field = "hostname"): string {
   if (typeof host === "string") {
-    const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+    const bare = stripBrackets(host);
     const version = isIP(bare);
     if (version === 6 || (version === 4 && bare === host)) return bare;
     if (bare === host && HOSTNAME.test(host) && !/^[\d.]+$/.test(host)) return host;
@@ -76,4 +83,62 @@ export function describeAddress(address: Deno.Addr | null | undefined): string |
     return hostPortLabel(address.hostname, address.port);
   }
   return "path" in address ? address.path ?? undefined : undefined;
+}
+
+/** `host` without the brackets of a bracketed IPv6 literal (`"[::1]"` → `"::1"`). */
+export function stripBrackets(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
+
+/** The address forms every `"host:port"` argument accepts, for messages. */
+const ADDRESS_FORMS = '"ip:port", "[ipv6]:port", "host:port", ":port" or an IP address';
+
+/**
+ * Parses a `"host:port"` argument; a malformed one is `invalid_argument`
+ * naming `address`, in one wording for every entry point.
+ */
+export function addressArgument(op: string, text: string): HostPort {
+  try {
+    return parseAddress(text);
+  } catch {
+    throw invalidArgument(op, "address", ADDRESS_FORMS, text);
+  }
+}
+
+/**
+ * The two call forms of every entry point that takes an address and
+ * options: `(address: string, options?)` and `(options?)`. Returns one plain
+ * options object, read once and checked against `schema`, with the string's
+ * `hostname` and `port` in it (a field given both ways is
+ * `invalid_argument` naming it).
+ */
+export function addressForm<T extends Partial<HostPort>>(
+  op: string,
+  first: unknown,
+  second: unknown,
+  schema: Schema,
+): T {
+  if (typeof first !== "string") {
+    if (second !== undefined) {
+      throw invalidArgument(
+        op,
+        "options",
+        `the only argument after an options object (or pass ${op}("host:port", options))`,
+        second,
+      );
+    }
+    return validateOptions<T>(op, first, schema);
+  }
+  const parsed = addressArgument(op, first);
+  const options = validateOptions<T>(op, second, schema);
+  for (const field of ["hostname", "port"] as const) {
+    if (options[field] !== undefined) {
+      throw new NetError(
+        "invalid_argument",
+        `${field} is given twice: in the address string and in the options`,
+        { op, field },
+      );
+    }
+  }
+  return { ...options, ...parsed };
 }

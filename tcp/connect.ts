@@ -5,8 +5,8 @@
  * @module
  */
 
-import { checkHost, hostPortLabel } from "../common/_address.ts";
-import { type HostPort, parseAddress, resolve, type ResolvedAddress } from "../common/address.ts";
+import { addressArgument, checkHost, checkPort, hostPortLabel } from "../common/_address.ts";
+import { resolve, type ResolvedAddress } from "../common/address.ts";
 import { isIP } from "node:net";
 import { Deadline } from "../common/_deadline.ts";
 import type { DeadlineOptions } from "../common/deadline.ts";
@@ -32,13 +32,6 @@ const CONNECT_RULES = {
   keepAlive: { type: "boolean" },
 } as const;
 
-function checkConnectPort(port: unknown): number {
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw invalidArgument("connect", "port", "an integer from 1 to 65535", port);
-  }
-  return port;
-}
-
 /** Splits the two call forms into host, port and options. */
 function target(
   first: unknown,
@@ -47,7 +40,7 @@ function target(
 ): { host: string; port: number; options: ConnectOptions } {
   if (typeof second === "number") {
     const host = checkHost("connect", first, "host");
-    const port = checkConnectPort(second);
+    const port = checkPort("connect", second, "port", 1);
     return { host, port, options: validateOptions("connect", third, CONNECT_RULES) };
   }
   if (typeof first !== "string") {
@@ -59,17 +52,7 @@ function target(
   if (third !== undefined) {
     throw invalidArgument("connect", "options", "the second argument after an address", third);
   }
-  let parsed: HostPort;
-  try {
-    parsed = parseAddress(first);
-  } catch {
-    throw invalidArgument(
-      "connect",
-      "address",
-      '"ip:port", "[ipv6]:port", "host:port" or ":port"',
-      first,
-    );
-  }
+  const parsed = addressArgument("connect", first);
   if (parsed.port === 0) {
     throw new NetError("invalid_argument", `address ${JSON.stringify(first)} has no port`, {
       op: "connect",

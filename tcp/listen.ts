@@ -5,12 +5,11 @@
  * @module
  */
 
-import { checkHost, hostPortLabel } from "../common/_address.ts";
-import { type HostPort, INADDR_ANY, parseAddress } from "../common/address.ts";
+import { addressForm, checkHost, hostPortLabel } from "../common/_address.ts";
+import { type HostPort, INADDR_ANY } from "../common/address.ts";
 import { NetError } from "../common/errors.ts";
 import { toNetError } from "../common/_errors.ts";
 import { Listener } from "../common/listener.ts";
-import { invalidArgument, validateOptions } from "../common/_options.ts";
 import { TcpStream } from "./stream.ts";
 
 /** Options of {@linkcode listen}. */
@@ -87,44 +86,13 @@ export class TcpListener extends Listener<TcpStream, Deno.TcpConn> {
   }
 }
 
-/** Splits the two call forms into one options object. */
+/** The two call forms as one options object, with the defaults filled in. */
 function settings(first: unknown, second: unknown): ListenOptions & HostPort {
-  if (typeof first !== "string") {
-    if (second !== undefined) {
-      throw invalidArgument(
-        "listen",
-        "options",
-        "the only argument after an options object",
-        second,
-      );
-    }
-    const options = validateOptions<ListenOptions>("listen", first, LISTEN_RULES);
-    const hostname = options.hostname === undefined
-      ? INADDR_ANY
-      : checkHost("listen", options.hostname);
-    return { ...options, hostname, port: options.port ?? 0 };
-  }
-  let parsed: HostPort;
-  try {
-    parsed = parseAddress(first);
-  } catch {
-    throw invalidArgument(
-      "listen",
-      "address",
-      '"ip:port", "[ipv6]:port", "host:port", ":port" or an IP address',
-      first,
-    );
-  }
-  const options = validateOptions<ListenOptions>("listen", second, LISTEN_RULES);
-  for (const field of ["hostname", "port"] as const) {
-    if (options[field] !== undefined) {
-      throw new NetError("invalid_argument", `${field} is already given by the address string`, {
-        op: "listen",
-        field,
-      });
-    }
-  }
-  return { ...options, ...parsed };
+  const options = addressForm<ListenOptions>("listen", first, second, LISTEN_RULES);
+  const hostname = options.hostname === undefined
+    ? INADDR_ANY
+    : checkHost("listen", options.hostname);
+  return { ...options, hostname, port: options.port ?? 0 };
 }
 
 /**

@@ -85,3 +85,19 @@ Deno.test("without --unstable-net bind fails not_supported and names the flag", 
   assert.match(line, /^not_supported /);
   assert.match(line, /--unstable-net/);
 });
+
+Deno.test("bind checks its multicast options before it opens anything (a bad group on a taken port is invalid_argument, not address_in_use)", async () => {
+  await using taken = await bind({ hostname: "127.0.0.1", port: 0 });
+  const port = taken.addr.port;
+  await rejectsWith(
+    bind({ hostname: "127.0.0.1", port, multicast: "not a group" }),
+    "invalid_argument",
+    "group",
+  );
+  await rejectsWith(
+    bind({ hostname: "127.0.0.1", port, multicast: "239.255.10.9", multicastInterface: 3 }),
+    "invalid_argument",
+    "iface",
+  );
+  await rejectsWith(bind({ hostname: "::1", port, multicastTTL: 2 }), "not_supported");
+});

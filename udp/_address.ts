@@ -10,6 +10,7 @@ import { isIP } from "node:net";
 import { NetError } from "../common/errors.ts";
 import { toNetError } from "../common/_errors.ts";
 import { resolve } from "../common/address.ts";
+import { invalidArgument, validateArgument } from "../common/_options.ts";
 
 /** A socket's family: IPv4, IPv6 on one address, or dual-stack `"::"`. */
 export type Family = "v4" | "v6" | "dual";
@@ -125,4 +126,48 @@ export async function resolveFor(
       cause: failure.cause ?? error,
     });
   }
+}
+
+/**
+ * Checks a multicast membership before anything is joined (or opened): a
+ * group literal the socket's family can join, and an interface of the
+ * group's kind (an IPv4 address, or an IPv6 interface index).
+ *
+ * @returns The group's family and the interface to join on (the kernel's
+ *   choice when none was given).
+ * @throws {NetError} `invalid_argument` naming the field.
+ */
+export function checkMembership(
+  op: string,
+  family: Family,
+  group: unknown,
+  iface: unknown,
+  label: string | undefined,
+): { v4: boolean; iface: string | number } {
+  if (typeof group !== "string" || !isMulticast(group)) {
+    throw invalidArgument(
+      op,
+      "group",
+      "an IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) group",
+      group,
+    );
+  }
+  const v4 = isIP(group) === 4;
+  if (v4 ? family === "v6" : family === "v4") {
+    throw new NetError(
+      "invalid_argument",
+      `an ${v4 ? "IPv6" : "IPv4"} socket cannot join the ${v4 ? "IPv4" : "IPv6"} group ${group}`,
+      { op, address: label, field: "group" },
+    );
+  }
+  if (v4) {
+    if (iface !== undefined && (typeof iface !== "string" || isIP(iface) !== 4)) {
+      throw invalidArgument(op, "iface", "the interface's IPv4 address", iface);
+    }
+    return { v4, iface: iface ?? "0.0.0.0" };
+  }
+  if (iface !== undefined) {
+    validateArgument(op, "iface", iface, { type: "integer", min: 0, max: 0xffffffff });
+  }
+  return { v4, iface: (iface as number | undefined) ?? 0 };
 }

@@ -4,13 +4,11 @@
  * @module
  */
 
-import { checkHost, checkPort, hostPortLabel } from "../common/_address.ts";
-import { parseAddress } from "../common/address.ts";
+import { addressForm, checkHost, checkPort, hostPortLabel } from "../common/_address.ts";
 import { NetError } from "../common/errors.ts";
 import { toNetError } from "../common/_errors.ts";
-import { validateOptions } from "../common/_options.ts";
 import type { Schema } from "../common/_options.ts";
-import { familyOf, resolveFor } from "./_address.ts";
+import { checkMembership, familyOf, resolveFor } from "./_address.ts";
 import { DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE } from "./datagram.ts";
 import { UdpSocket } from "./socket.ts";
 
@@ -100,6 +98,21 @@ export async function openSocket(op: string, options: BindOptions): Promise<UdpS
   const host = checkHost(op, options.hostname ?? "0.0.0.0");
   const port = checkPort(op, options.port ?? 0);
   const hostname = await resolveFor(op, "dual", host, "hostname");
+  const groups = typeof options.multicast === "string"
+    ? [options.multicast]
+    : options.multicast ?? [];
+  // Everything is checked before the socket exists: bad input opens nothing.
+  const family = familyOf(hostname);
+  for (const group of groups) {
+    checkMembership(op, family, group, options.multicastInterface, undefined);
+  }
+  if (options.multicastTTL !== undefined && family === "v6") {
+    throw new NetError(
+      "not_supported",
+      "Deno cannot set the IPv6 multicast hop limit; the kernel default (1) applies",
+      { op, field: "multicastTTL" },
+    );
+  }
   const loopback = options.loopback ?? true;
   let conn: Deno.DatagramConn;
   try {
@@ -118,9 +131,6 @@ export async function openSocket(op: string, options: BindOptions): Promise<UdpS
     // Deno's `loopback` sets only the IPv6 option on a dual-stack socket.
     if (!loopback && familyOf(hostname) === "dual") await socket.setMulticastLoopback(false);
     if (options.multicastTTL !== undefined) await socket.setMulticastTTL(options.multicastTTL);
-    const groups = typeof options.multicast === "string"
-      ? [options.multicast]
-      : options.multicast ?? [];
     for (const group of groups) await socket.joinMulticast(group, options.multicastInterface);
   } catch (error) {
     socket.close();
@@ -166,26 +176,5 @@ export async function bind(
   address?: string | BindOptions,
   options?: BindOptions,
 ): Promise<UdpSocket> {
-  if (typeof address === "string") {
-    const parsed = parseAddress(address);
-    const rest = validateOptions<BindOptions>("bind", options, BIND_RULES);
-    for (const field of ["hostname", "port"] as const) {
-      if (rest[field] !== undefined) {
-        throw new NetError(
-          "invalid_argument",
-          `${field} is given twice: in the address string and in the options`,
-          { op: "bind", field },
-        );
-      }
-    }
-    return await openSocket("bind", { ...rest, ...parsed });
-  }
-  if (options !== undefined) {
-    throw new NetError(
-      "invalid_argument",
-      'a second options argument goes only with an address string: bind("host:port", options)',
-      { op: "bind", field: "options" },
-    );
-  }
-  return await openSocket("bind", validateOptions<BindOptions>("bind", address, BIND_RULES));
+  return await openSocket("bind", addressForm<BindOptions>("bind", address, options, BIND_RULES));
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkPort, stripBrackets } from "../common/_address.ts";
 import { isIP } from "node:net";
 import type { DeadlineOptions } from "../common/deadline.ts";
 import { withDeadline } from "../common/_deadline.ts";
@@ -59,11 +60,9 @@ export async function connect(
   if (typeof host !== "string" || host === "") {
     throw invalidArgument(op, "host", "an IP address or a host name", host);
   }
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw invalidArgument(op, "port", "an integer from 1 to 65535", port);
-  }
+  checkPort(op, port, "port", 1);
   const deadline: DeadlineOptions = { timeout, signal };
-  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  const bare = stripBrackets(host);
   const ip = isIP(bare) !== 0
     ? bare
     : await withDeadline(resolveFor(op, "dual", bare, "host"), deadline, op, host);

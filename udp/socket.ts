@@ -6,13 +6,14 @@
  */
 
 import { isIP } from "node:net";
-import { checkHost, describeAddress } from "../common/_address.ts";
+import { checkHost, checkPort, describeAddress, stripBrackets } from "../common/_address.ts";
 import { type Deadline, deadlineOf } from "../common/_deadline.ts";
 import type { DeadlineOptions } from "../common/deadline.ts";
 import { closedError, toNetError } from "../common/_errors.ts";
 import { NetError } from "../common/errors.ts";
 import { invalidArgument, validateArgument } from "../common/_options.ts";
 import {
+  checkMembership,
   type Destination,
   destination,
   type Family,
@@ -200,10 +201,8 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
     if (typeof host !== "string" || host === "") {
       throw invalidArgument(op, "host", "an IP address or a host name", host);
     }
-    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw invalidArgument(op, "port", "an integer from 1 to 65535", port);
-    }
-    const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+    checkPort(op, port, "port", 1);
+    const bare = stripBrackets(host);
     if (isIP(bare) !== 0) return destination(op, this.#family, bare, port, "host", this.#label);
     // A malformed name is bad input whatever the deadline: checked first.
     const name = checkHost(op, bare, "host");
@@ -341,33 +340,14 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
   async joinMulticast(group: string, iface?: string | number): Promise<MulticastMembership> {
     const op = "joinMulticast";
     this.checkOpen(op);
-    if (typeof group !== "string" || !isMulticast(group)) {
-      throw invalidArgument(op, "group", "an IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) group", group);
-    }
-    const v4 = isIP(group) === 4;
-    if (v4 ? this.#family === "v6" : this.#family === "v4") {
-      throw new NetError(
-        "invalid_argument",
-        `an ${v4 ? "IPv6" : "IPv4"} socket cannot join the ${v4 ? "IPv4" : "IPv6"} group ${group}`,
-        { op, address: this.#label, field: "group" },
-      );
-    }
+    const { v4, iface: chosen } = checkMembership(op, this.#family, group, iface, this.#label);
     let membership: Deno.MulticastV4Membership | Deno.MulticastV6Membership;
-    let chosen: string | number;
     try {
       if (v4) {
-        if (iface !== undefined && (typeof iface !== "string" || isIP(iface) !== 4)) {
-          throw invalidArgument(op, "iface", "the interface's IPv4 address", iface);
-        }
-        chosen = iface ?? "0.0.0.0";
-        const joined = await this.#conn.joinMulticastV4(group, chosen);
+        const joined = await this.#conn.joinMulticastV4(group, chosen as string);
         this.#v4Options ??= joined;
         membership = joined;
       } else {
-        if (iface !== undefined) {
-          validateArgument(op, "iface", iface, { type: "integer", min: 0, max: 0xffffffff });
-        }
-        chosen = iface ?? 0;
         const joined = await this.#conn.joinMulticastV6(group, chosen as number);
         this.#v6Options ??= joined;
         membership = joined;
