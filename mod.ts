@@ -37,6 +37,8 @@ export type {
   ResolveOptions,
 } from "./common/address.ts";
 export { Stream } from "./common/stream.ts";
+export { Listener } from "./common/listener.ts";
+export type { AcceptSource } from "./common/listener.ts";
 export type { ReadLineOptions, ShutdownHow, StreamInit, StreamTransport } from "./common/stream.ts";
 export { isSelectable, pollable } from "./common/readiness.ts";
 export type { Pollable, Selectable } from "./common/readiness.ts";

@@ -6,6 +6,7 @@
  */
 
 import { lookup } from "node:dns/promises";
+import config from "../deno.json" with { type: "json" };
 import { isIP } from "node:net";
 import { NetError } from "./errors.ts";
 import { checkHost, checkPort, HOSTNAME, hostPortLabel, trackLookup } from "./_address.ts";
@@ -44,7 +45,7 @@ export const IN6ADDR_ANY = "::";
  * console.log(VERSION); // "0.1.0"
  * ```
  */
-export const VERSION = "0.1.0";
+export const VERSION: string = config.version;
 
 /** A host and a port, as `parseAddress` returns and `formatAddress` takes. */
 export interface HostPort {

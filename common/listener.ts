@@ -58,6 +58,8 @@ export abstract class Listener<S, C extends { close(): void } = { close(): void 
   readonly #label: string | undefined;
 
   /**
+   * Wraps a runtime listener; `TcpListener` and `UnixListener` call this.
+   *
    * @param source The runtime listener.
    * @param wrap Turns an accepted connection into the stream handed out.
    * @param label The address errors name.

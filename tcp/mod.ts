@@ -32,12 +32,3 @@ export type { TcpOptionName, TcpStreamInit } from "./stream.ts";
 export { NetError } from "../common/errors.ts";
 export type { ErrorCode } from "../common/errors.ts";
 export type { DeadlineOptions } from "../common/deadline.ts";
-export { Stream } from "../common/stream.ts";
-export type {
-  ReadLineOptions,
-  ShutdownHow,
-  StreamInit,
-  StreamTransport,
-} from "../common/stream.ts";
-export { pollable } from "../common/readiness.ts";
-export type { Pollable } from "../common/readiness.ts";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { pollable } from "../common/readiness.ts";
-import { Process, spawn, Stream } from "../process/mod.ts";
+import { Process, spawn } from "../process/mod.ts";
+import { Stream } from "../mod.ts";
 import { randomBytes, rejectsWith, zombieChildren } from "./_process_helpers.ts";
 
 // Each case runs once through Deno.Command (fds 0-2 only) and once through

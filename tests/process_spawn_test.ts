@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { closeSync, openSync } from "node:fs";
-import { fdopen, type FileSpec, pipe, socketpair, spawn, Stream } from "../process/mod.ts";
+import { fdopen, type FileSpec, pipe, socketpair, spawn } from "../process/mod.ts";
+import { Stream } from "../mod.ts";
 import { unixPair } from "./_helpers.ts";
 import {
   denoChild,

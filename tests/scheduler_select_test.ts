@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { rejectsNetError, tcpConnect, tcpListener } from "./_scheduler_helpers.ts";
 import { socketpair } from "../process/socketpair.ts";
 import type { Stream } from "../common/stream.ts";
-import { ManualClock, type Pollable, pollable, Scheduler, select } from "../scheduler/mod.ts";
+import { ManualClock, Scheduler, select } from "../scheduler/mod.ts";
+import { type Pollable, pollable } from "../mod.ts";
 
 async function pairs(n: number): Promise<[Stream, Stream][]> {
   return await Promise.all(Array.from({ length: n }, () => socketpair()));

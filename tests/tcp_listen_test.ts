@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { connect, listen, pollable, type TcpStream } from "../tcp/mod.ts";
+import { connect, listen, type TcpStream } from "../tcp/mod.ts";
+import { pollable } from "../mod.ts";
 import { assertCode, bytes, failure, run } from "./_tcp_helpers.ts";
 
 Deno.test("listen defaults to 0.0.0.0 and any port; string forms parse like parseAddress", async () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { bind, pollable } from "../udp/mod.ts";
+import { bind } from "../udp/mod.ts";
+import { pollable } from "../mod.ts";
 import { rejectsWith, text } from "./_udp_helpers.ts";
 
 const HOST = "127.0.0.1";

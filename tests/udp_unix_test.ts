@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { bindUnix, pollable } from "../udp/mod.ts";
+import { bindUnix } from "../udp/mod.ts";
+import { pollable } from "../mod.ts";
 import { rejectsWith, text } from "./_udp_helpers.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {

@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { connect, listen, NetError, pollable } from "../unix/mod.ts";
+import { connect, listen, NetError } from "../unix/mod.ts";
+import { pollable } from "../mod.ts";
 import {
   crashedServer,
   exists,

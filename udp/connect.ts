@@ -11,7 +11,8 @@ import type { DeadlineOptions } from "../common/deadline.ts";
 import { withDeadline } from "../common/_deadline.ts";
 import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/_options.ts";
 import { canonicalIP, resolveFor } from "./_address.ts";
-import { BIND_RULES, type BindOptions, openSocket, requireDatagrams } from "./bind.ts";
+import type { BindOptions } from "./bind.ts";
+import { BIND_RULES, openSocket, requireDatagrams } from "./_open.ts";
 import type { UdpSocket } from "./socket.ts";
 
 /** Options of {@linkcode connect}: the local side's {@linkcode BindOptions} and a deadline. */

@@ -15,11 +15,6 @@ import { closedError, toNetError } from "../common/_errors.ts";
 import { type Pollable, pollable } from "../common/readiness.ts";
 import { ReadySlot } from "../common/_single_flight.ts";
 
-/** The receive buffer size when none is given: every UDP datagram fits. */
-export const DEFAULT_BUFFER_SIZE = 65536;
-/** The largest `bufferSize` accepted (16 MiB). */
-export const MAX_BUFFER_SIZE: number = 16 * 1024 * 1024;
-
 /** What a {@linkcode DatagramSocket} receives from: a `Deno.DatagramConn`, or anything with its two calls. */
 export interface DatagramSource {
   /** Receives one datagram into `buffer`; resolves to a view of it and the sender. */
@@ -48,6 +43,8 @@ export abstract class DatagramSocket<D> implements AsyncIterable<D>, AsyncDispos
   readonly #label: string | undefined;
 
   /**
+   * Wraps a runtime socket; `UdpSocket` and `UnixDatagramSocket` call this.
+   *
    * @param source The runtime socket.
    * @param bufferSize The longest datagram received whole; longer ones are
    *   cut to this size and flagged `truncated`.

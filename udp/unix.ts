@@ -20,8 +20,8 @@ import {
   type UnixPathOptions,
 } from "../common/unix_path.ts";
 import { toBytes } from "../common/_bytes.ts";
-import { DatagramSocket, DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE } from "./datagram.ts";
-import { requireDatagrams } from "./bind.ts";
+import { DatagramSocket } from "./datagram.ts";
+import { DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE, requireDatagrams } from "./_open.ts";
 
 /** Options of {@linkcode bindUnix}: the path's life cycle and the receive buffer. */
 export interface BindUnixOptions extends UnixPathOptions {

@@ -36,12 +36,3 @@ export type { ListenOptions } from "./listen.ts";
 export { UnixStream } from "./stream.ts";
 export { client, serve } from "./serve.ts";
 export type { ServeOptions } from "./serve.ts";
-export { Stream } from "../common/stream.ts";
-export type {
-  ReadLineOptions,
-  ShutdownHow,
-  StreamInit,
-  StreamTransport,
-} from "../common/stream.ts";
-export { pollable } from "../common/readiness.ts";
-export type { Pollable } from "../common/readiness.ts";
