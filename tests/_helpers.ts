@@ -9,8 +9,12 @@ export interface Pair extends AsyncDisposable {
   server: Stream;
 }
 
-/** A connected pair of Streams over 127.0.0.1. */
-export async function tcpPair(): Promise<Pair> {
+/**
+ * A connected pair of plain Streams over raw `Deno.connect`/`Deno.listen` on
+ * 127.0.0.1: the common core on its own (the tcp module's tests use
+ * `tcpPair` from `_tcp_helpers.ts`, over netkit's own connect and listen).
+ */
+export async function rawTcpPair(): Promise<Pair> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
     const [c, s] = await Promise.all([
@@ -25,8 +29,8 @@ export async function tcpPair(): Promise<Pair> {
   }
 }
 
-/** A connected pair of Streams over a unix socket in a temp dir. */
-export async function unixPair(): Promise<Pair> {
+/** A connected pair of plain Streams over a raw unix socket in a temp dir. */
+export async function rawUnixPair(): Promise<Pair> {
   const dir = await Deno.makeTempDir({ prefix: "netkit-test-" });
   const path = `${dir}/s.sock`;
   const listener = Deno.listen({ transport: "unix", path });
@@ -54,7 +58,7 @@ function pairOf(client: Stream, server: Stream, dir?: string): Pair {
 }
 
 /** Both kinds, for tests that must hold over TCP and unix alike. */
-export const PAIRS: [string, () => Promise<Pair>][] = [["tcp", tcpPair], ["unix", unixPair]];
+export const PAIRS: [string, () => Promise<Pair>][] = [["tcp", rawTcpPair], ["unix", rawUnixPair]];
 
 /** Runs python3 code to completion (for peers that need raw socket control). */
 export async function python(code: string, ...args: string[]): Promise<void> {

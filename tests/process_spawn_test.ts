@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { closeSync, openSync } from "node:fs";
 import { fdopen, type FileSpec, pipe, socketpair, spawn } from "../process/mod.ts";
 import { Stream } from "../mod.ts";
-import { unixPair } from "./_helpers.ts";
+import { rawUnixPair } from "./_helpers.ts";
 import {
   denoChild,
   processGroup,
@@ -416,7 +416,7 @@ Deno.test("a socketpair end at child fd 3 carries both ways", async () => {
 });
 
 Deno.test("a plain Stream without a descriptor is pumped and closed when the pump ends", async () => {
-  await using pair = await unixPair();
+  await using pair = await rawUnixPair();
   assert.ok(pair.server instanceof Stream);
   await using child = await spawn(["echo", "over unix"], { files: { 1: pair.server } });
   assert.equal(await pair.client.readLine(), "over unix");
