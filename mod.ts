@@ -21,6 +21,8 @@ export { errorCodeOf, NetError } from "./common/errors.ts";
 export type { ErrorCode, NetErrorOptions } from "./common/errors.ts";
 export type { DeadlineOptions } from "./common/deadline.ts";
 export {
+  addressToBytes,
+  bytesToAddress,
   formatAddress,
   IN6ADDR_ANY,
   INADDR_ANY,

@@ -9,7 +9,14 @@ import { lookup } from "node:dns/promises";
 import config from "../deno.json" with { type: "json" };
 import { isIP } from "node:net";
 import { NetError } from "./errors.ts";
-import { checkHost, checkPort, HOSTNAME, hostPortLabel, trackLookup } from "./_address.ts";
+import {
+  checkHost,
+  checkPort,
+  HOSTNAME,
+  hostPortLabel,
+  stripBrackets,
+  trackLookup,
+} from "./_address.ts";
 import { toNetError } from "./_errors.ts";
 import { invalidArgument, validateOptions } from "./_options.ts";
 
@@ -172,6 +179,72 @@ export function formatAddress(address: HostPort): string {
   const host = checkHost("formatAddress", address.hostname);
   const port = checkPort("formatAddress", address.port);
   return hostPortLabel(host, port);
+}
+
+/**
+ * An IP address as its bytes in network order (sock's `ip:tobinary()`): 4
+ * for IPv4, 16 for IPv6 (an IPv4-mapped IPv6 address stays 16 bytes).
+ *
+ * @param address An IPv4 or IPv6 literal (brackets allowed).
+ * @returns The address bytes.
+ * @throws {NetError} `invalid_argument` naming `address` for anything else.
+ *
+ * @example
+ * ```ts
+ * import { addressToBytes } from "@netkit/netkit";
+ *
+ * console.log(addressToBytes("192.168.1.2")); // Uint8Array(4) [ 192, 168, 1, 2 ]
+ * console.log(addressToBytes("::1").length); // 16
+ * ```
+ */
+export function addressToBytes(address: string): Uint8Array {
+  const bare = typeof address === "string" ? stripBrackets(address) : address;
+  const kind = typeof bare === "string" ? isIP(bare) : 0;
+  if (kind === 4) return Uint8Array.from(bare.split(".").map(Number));
+  if (kind !== 6) {
+    throw invalidArgument("addressToBytes", "address", "an IPv4 or IPv6 address", address);
+  }
+  // The URL parser normalises IPv6 (and an embedded IPv4 tail) to hex groups.
+  const groups = new URL(`http://[${bare}]/`).hostname.slice(1, -1).split(":");
+  const bytes = new Uint8Array(16);
+  const gap = groups.indexOf("");
+  const head = gap === -1 ? groups : groups.slice(0, gap);
+  const tail = gap === -1 ? [] : groups.slice(gap).filter((group) => group !== "");
+  const write = (list: string[], from: number) =>
+    list.forEach((group, index) => {
+      const value = parseInt(group, 16);
+      bytes[from + index * 2] = value >> 8;
+      bytes[from + index * 2 + 1] = value & 255;
+    });
+  write(head, 0);
+  write(tail, 16 - tail.length * 2);
+  return bytes;
+}
+
+/**
+ * The inverse of {@linkcode addressToBytes}: 4 bytes are an IPv4 address,
+ * 16 bytes an IPv6 address in its compressed form.
+ *
+ * @param bytes 4 or 16 bytes in network order.
+ * @returns The address literal.
+ * @throws {NetError} `invalid_argument` naming `bytes` for another length.
+ *
+ * @example
+ * ```ts
+ * import { bytesToAddress } from "@netkit/netkit";
+ *
+ * console.log(bytesToAddress(new Uint8Array([127, 0, 0, 1]))); // "127.0.0.1"
+ * console.log(bytesToAddress(new Uint8Array(16).fill(0, 0, 15).fill(1, 15))); // "::1"
+ * ```
+ */
+export function bytesToAddress(bytes: Uint8Array): string {
+  if (!(bytes instanceof Uint8Array) || (bytes.length !== 4 && bytes.length !== 16)) {
+    throw invalidArgument("bytesToAddress", "bytes", "a Uint8Array of 4 or 16 bytes", bytes);
+  }
+  if (bytes.length === 4) return bytes.join(".");
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
+  return new URL(`http://[${groups.join(":")}]/`).hostname.slice(1, -1);
 }
 
 /** One address from {@linkcode resolve}. */

@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
+  addressToBytes,
+  bytesToAddress,
   errorCodeOf,
   formatAddress,
   interfaces,
@@ -39,6 +41,49 @@ Deno.test("parseAddress(formatAddress(a)) round-trips any IPv4 or IPv6 address a
     }),
     params(300),
   );
+});
+
+Deno.test("bytesToAddress(addressToBytes(a)) round-trips any address bytes, and the bytes of any address", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ minLength: 4, maxLength: 4 }),
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+      ),
+      (bytes) => {
+        assert.deepEqual(addressToBytes(bytesToAddress(bytes)), bytes);
+      },
+    ),
+    params(300),
+  );
+  fc.assert(
+    fc.property(fc.oneof(fc.ipV4(), fc.ipV6()), (address) => {
+      const bytes = addressToBytes(address);
+      assert.equal(bytes.length, address.includes(":") ? 16 : 4);
+      assert.deepEqual(addressToBytes(bytesToAddress(bytes)), bytes);
+    }),
+    params(300),
+  );
+});
+
+Deno.test("addressToBytes and bytesToAddress reject anything else invalid_argument naming the argument", () => {
+  for (const bad of ["localhost", "", "1.2.3", "::g", 7, null]) {
+    assert.throws(
+      () => addressToBytes(bad as string),
+      (e: NetError) => e.code === "invalid_argument" && e.field === "address",
+    );
+  }
+  for (const bad of [new Uint8Array(3), new Uint8Array(5), [127, 0, 0, 1], "127.0.0.1"]) {
+    assert.throws(
+      () => bytesToAddress(bad as Uint8Array),
+      (e: NetError) => e.code === "invalid_argument" && e.field === "bytes",
+    );
+  }
+  assert.deepEqual(
+    addressToBytes("[2001:db8::1]"),
+    Uint8Array.from([32, 1, 13, 184, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+  );
+  assert.equal(bytesToAddress(Uint8Array.from([10, 0, 0, 255])), "10.0.0.255");
 });
 
 Deno.test("parseAddress(formatAddress(a)) round-trips host names, or formatAddress rejects them invalid_argument", () => {
