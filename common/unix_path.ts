@@ -19,9 +19,10 @@
  * @module
  */
 
-import { NetError, toNetError } from "./errors.ts";
-import { invalidArgument, validateOptions } from "./options.ts";
-import type { Schema } from "./options.ts";
+import { NetError } from "./errors.ts";
+import { toNetError } from "./_errors.ts";
+import { invalidArgument, validateOptions } from "./_options.ts";
+import type { Schema } from "./_options.ts";
 
 /** The path options of `unix.listen`, `unix.serve` and `udp.bindUnix`. */
 export interface UnixPathOptions {
@@ -217,8 +218,17 @@ async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
   }
 }
 
-function sameFile(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
+function sameInode(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
   return a.dev === b.dev && a.ino === b.ino;
+}
+
+/**
+ * The same socket file: dev/ino, and the times that link and rename leave
+ * alone, since a deleted file's inode number is soon reused.
+ */
+function sameFile(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
+  return sameInode(a, b) && a.mtime?.getTime() === b.mtime?.getTime() &&
+    a.birthtime?.getTime() === b.birthtime?.getTime();
 }
 
 function inUse(op: string, path: string, why: string): NetError {
@@ -298,7 +308,7 @@ class PathLock {
         const held = await file.stat();
         const now = await lstatOrNull(dir);
         if (now !== null && !now.isDirectory) throw inTheWay(op, path, dir, now);
-        if (now !== null && sameFile(held, now)) {
+        if (now !== null && sameInode(held, now)) {
           const lock = new PathLock(dir, now, file);
           await lock.#clearLeftovers(op, path);
           return lock;
@@ -420,16 +430,33 @@ const MIN_TEMP_NAME = 4;
 /** How the socket file gets its name; decides which permissions a scoped run needs. */
 type Scheme = "lock-dir" | "random-dir" | "in-place";
 
-/** The `--allow-*` flags a run scoped to this one socket needs, for permission errors. */
-function scopedFlags(path: string, scheme: Scheme, mode: number | undefined): string {
-  const dir = bindDirOf(path);
-  const files = `--allow-read=${path},${dir} --allow-write=${path},${dir}`;
-  if (scheme === "lock-dir") return `${files} --allow-net=unix:${path},unix:${dir}/${SOCKET_NAME}`;
-  if (scheme === "random-dir") {
-    const { dir: parent } = splitPath(path);
-    return `--allow-read=${parent} --allow-write=${parent} --allow-net (the bind name of a path ` +
-      `this long is random, so net access cannot be scoped)`;
+/** `path` made absolute (permission flags need it), or as given if the cwd is unknown. */
+function absolute(path: string): string {
+  if (path[0] === "/") return path;
+  try {
+    return `${Deno.cwd()}/${path}`;
+  } catch {
+    return path;
   }
+}
+
+/** The `--allow-*` flags a run scoped to this one socket needs, for permission errors. */
+function scopedFlags(
+  given: string,
+  scheme: Scheme,
+  mode: number | undefined,
+  mkdir: boolean,
+): string {
+  const path = absolute(given);
+  const dir = bindDirOf(path);
+  const parent = splitPath(path).dir;
+  if (scheme === "random-dir") {
+    return `--allow-read=${parent} --allow-write=${parent} --allow-net (the bind name of a ` +
+      `path this long is random, so net access cannot be scoped)`;
+  }
+  const write = mkdir ? parent : `${path},${dir}`; // mkdir needs the parent, which covers both
+  const files = `--allow-read=${path},${dir} --allow-write=${write}`;
+  if (scheme === "lock-dir") return `${files} --allow-net=unix:${path},unix:${dir}/${SOCKET_NAME}`;
   return `${files} --allow-net=unix:${path}${mode === undefined ? "" : " --allow-sys"}`;
 }
 
@@ -539,7 +566,7 @@ export async function bindPath<T>(
     // Still under the lock: what is at the path now is the file just bound.
     identity = await lstatOrNull(socketPath);
   } catch (error) {
-    throw withFlags(toNetError(error, op, address), scopedFlags(socketPath, scheme, mode));
+    throw withFlags(toNetError(error, op, address), scopedFlags(socketPath, scheme, mode, mkdir));
   } finally {
     await lock?.drop();
   }

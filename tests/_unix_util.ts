@@ -196,16 +196,28 @@ export class LineChild implements AsyncDisposable {
   }
 
   /** Spawns `deno eval code ...args` and waits for its `ready` line. */
-  static async spawn(code: string, args: string[]): Promise<LineChild> {
+  static spawn(code: string, args: string[]): Promise<LineChild> {
+    return LineChild.start(["eval", code, ...args]);
+  }
+
+  /** Spawns `deno ...args` (in `cwd`) and waits for its `ready` line. */
+  static async start(args: string[], cwd?: string): Promise<LineChild> {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["eval", code, ...args],
+      args,
+      cwd,
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
     }).spawn();
     const spoken = new LineChild(child);
-    const first = await spoken.line();
-    if (first !== "ready") throw new Error(`child said ${JSON.stringify(first)}, not ready`);
+    const first = await spoken.line().catch(async (error) => {
+      await spoken[Symbol.asyncDispose]();
+      throw error;
+    });
+    if (first !== "ready") {
+      await spoken[Symbol.asyncDispose]();
+      throw new Error(`child said ${JSON.stringify(first)}, not ready`);
+    }
     return spoken;
   }
 

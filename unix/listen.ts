@@ -1,6 +1,6 @@
 import { Listener } from "../common/listener.ts";
-import { validateOptions } from "../common/options.ts";
-import type { Schema } from "../common/options.ts";
+import { validateOptions } from "../common/_options.ts";
+import type { Schema } from "../common/_options.ts";
 import { bindPath, UNIX_PATH_RULES } from "../common/unix_path.ts";
 import type { BoundPath, UnixPathOptions } from "../common/unix_path.ts";
 import { UnixStream } from "./stream.ts";
@@ -110,9 +110,11 @@ export class UnixListener extends Listener<UnixStream, Deno.UnixConn> {
    * ```
    */
   override close(): boolean {
-    if (!super.close()) return false;
-    open.delete(this);
+    if (this.closed) return false;
+    // The path goes first: while this socket listens, no other binder deems it stale.
     this.#bound.release();
+    super.close();
+    open.delete(this);
     return true;
   }
 }
@@ -124,6 +126,24 @@ export class UnixListener extends Listener<UnixStream, Deno.UnixConn> {
  * file that is not a socket → `address_in_use`), permissions applied
  * before the path exists (`mode`), `owner`/`group`, and removal on close
  * (`unlinkOnClose`, only of this listener's own file).
+ *
+ * Concurrent `listen` calls on one path, in this process or others, get
+ * exactly one winner; the others fail `address_in_use`. They take turns on
+ * a lock on the path's private directory `<dir>/.<name>.netkit-bind`
+ * (mode 0700, removed when done), where the socket is also bound as `s`
+ * and given its mode before it is linked to the path.
+ *
+ * Permissions scoped to one socket, e.g. `/run/app/api.sock` (absolute paths):
+ * `--allow-read=/run/app/api.sock,/run/app/.api.sock.netkit-bind`
+ * `--allow-write=/run/app/api.sock,/run/app/.api.sock.netkit-bind`
+ * `--allow-net=unix:/run/app/api.sock,unix:/run/app/.api.sock.netkit-bind/s`.
+ * With `mkdir`, `--allow-write` of the directory instead. No `--allow-sys`
+ * is needed. An abstract name needs a bare `--allow-net`. A path of more
+ * than 92 bytes (88 off Linux) leaves no room for the private name: it is
+ * bound under a random name (needs `--allow-read`/`--allow-write` of the
+ * directory and a bare `--allow-net`), or, within 6 bytes of the limit, in
+ * place (the scoped grants plus `--allow-sys` for `mode`). A missing flag is
+ * `access_denied`, whose message names it and the whole scoped set.
  *
  * @param path A filesystem path (relative ones resolve against the cwd and
  *   are reported as given), or on Linux an abstract name `"\0name"`/`"@name"`

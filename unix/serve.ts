@@ -1,6 +1,6 @@
-import { toNetError } from "../common/errors.ts";
-import { validateArgument, validateOptions } from "../common/options.ts";
-import type { Schema } from "../common/options.ts";
+import { toNetError } from "../common/_errors.ts";
+import { validateArgument, validateOptions } from "../common/_options.ts";
+import type { Schema } from "../common/_options.ts";
 import { bindPath, toSocketPath as toSocketPathFor, UNIX_PATH_RULES } from "../common/unix_path.ts";
 import type { BoundPath, UnixPathOptions } from "../common/unix_path.ts";
 import { displayPath, probeStream, unixAddr } from "./_util.ts";
@@ -65,7 +65,9 @@ class UnixHttpServer implements Deno.HttpServer<Deno.UnixAddr> {
 /**
  * Serves HTTP on a unix socket (Racket's `make-unix-socket-tcp@` for the web
  * server), with {@linkcode listen}'s path handling: `mkdir`, stale paths,
- * `mode`, `owner`/`group`, `unlinkOnClose`.
+ * `mode`, `owner`/`group`, `unlinkOnClose`, and one winner among
+ * concurrent binders of the path. It needs the same permissions as
+ * `listen`, including the flags of a run scoped to the socket.
  *
  * @param path The socket path (or on Linux an abstract name).
  * @param handler The request handler, as for `Deno.serve`.
