@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { bindDirOf, bindPath, SUN_PATH_MAX, toSocketPath } from "../common/unix_path.ts";
+import { bindDirOf, bindPath, SUN_PATH_MAX, toSocketPath } from "../common/_unix_path.ts";
 import { connect, listen } from "../unix/mod.ts";
 import { exists, LineChild, rejectsWith, tempDir } from "./_unix_util.ts";
 

@@ -34,4 +34,3 @@ export type { UdpDatagram, UdpSocketInit } from "./socket.ts";
 export { MulticastMembership } from "./multicast.ts";
 export { bindUnix, UnixDatagramSocket } from "./unix.ts";
 export type { BindUnixOptions, UnixDatagram } from "./unix.ts";
-export type { UnixPathOptions } from "../common/unix_path.ts";

@@ -14,11 +14,12 @@ import type { Schema } from "../common/_options.ts";
 import {
   bindPath,
   type BoundPath,
+  displayPath,
   probeByConnect,
   toSocketPath,
   UNIX_PATH_RULES,
-  type UnixPathOptions,
-} from "../common/unix_path.ts";
+} from "../common/_unix_path.ts";
+import type { UnixPathOptions } from "../common/unix_path.ts";
 import { toBytes } from "../common/_bytes.ts";
 import { DatagramSocket } from "./datagram.ts";
 import { DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE, requireDatagrams } from "./_open.ts";
@@ -51,8 +52,7 @@ const BIND_UNIX_RULES: Schema = {
 };
 
 function display(path: string | null): string | undefined {
-  if (path === null) return undefined;
-  return path[0] === "\0" ? "@" + path.slice(1) : path;
+  return path === null ? undefined : displayPath(path);
 }
 
 /**

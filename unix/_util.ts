@@ -4,12 +4,7 @@
  * @module
  */
 
-import { probeByConnect } from "../common/unix_path.ts";
-
-/** A socket path as messages show it: abstract names with lsocket's `"@"`. */
-export function displayPath(path: string): string {
-  return path[0] === "\0" ? "@" + path.slice(1) : path;
-}
+import { probeByConnect } from "../common/_unix_path.ts";
 
 /** The `Deno.UnixAddr` of a path. */
 export function unixAddr(path: string | null): Deno.UnixAddr {

@@ -1,4 +1,4 @@
-import { isPath as isSocketPath } from "../common/unix_path.ts";
+import { isPath as isSocketPath } from "../common/_unix_path.ts";
 
 /**
  * Whether unix domain sockets can be used here (Racket's

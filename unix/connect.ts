@@ -2,9 +2,10 @@ import type { DeadlineOptions } from "../common/deadline.ts";
 import { expired, withDeadline } from "../common/_deadline.ts";
 import { toNetError } from "../common/_errors.ts";
 import { DEADLINE_RULES, validateOptions } from "../common/_options.ts";
-import { toSocketPath } from "../common/unix_path.ts";
+import { toSocketPath } from "../common/_unix_path.ts";
 import { UnixStream } from "./stream.ts";
-import { displayPath, unixAddr } from "./_util.ts";
+import { unixAddr } from "./_util.ts";
+import { displayPath } from "../common/_unix_path.ts";
 
 /** Options of {@linkcode connect}: only a deadline (Ward reserves the rest). */
 export type ConnectOptions = DeadlineOptions;

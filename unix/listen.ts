@@ -1,10 +1,12 @@
 import { Listener } from "../common/listener.ts";
 import { validateOptions } from "../common/_options.ts";
 import type { Schema } from "../common/_options.ts";
-import { bindPath, UNIX_PATH_RULES } from "../common/unix_path.ts";
-import type { BoundPath, UnixPathOptions } from "../common/unix_path.ts";
+import { bindPath, UNIX_PATH_RULES } from "../common/_unix_path.ts";
+import type { BoundPath } from "../common/_unix_path.ts";
+import type { UnixPathOptions } from "../common/unix_path.ts";
 import { UnixStream } from "./stream.ts";
-import { displayPath, probeStream, unixAddr } from "./_util.ts";
+import { probeStream, unixAddr } from "./_util.ts";
+import { displayPath } from "../common/_unix_path.ts";
 
 /** Options of {@linkcode listen}, with Ward's defaults. */
 export interface ListenOptions extends UnixPathOptions {

@@ -1,9 +1,15 @@
 import { toNetError } from "../common/_errors.ts";
 import { validateArgument, validateOptions } from "../common/_options.ts";
 import type { Schema } from "../common/_options.ts";
-import { bindPath, toSocketPath as toSocketPathFor, UNIX_PATH_RULES } from "../common/unix_path.ts";
-import type { BoundPath, UnixPathOptions } from "../common/unix_path.ts";
-import { displayPath, probeStream, unixAddr } from "./_util.ts";
+import {
+  bindPath,
+  toSocketPath as toSocketPathFor,
+  UNIX_PATH_RULES,
+} from "../common/_unix_path.ts";
+import type { BoundPath } from "../common/_unix_path.ts";
+import type { UnixPathOptions } from "../common/unix_path.ts";
+import { probeStream, unixAddr } from "./_util.ts";
+import { displayPath } from "../common/_unix_path.ts";
 
 /** Options of {@linkcode serve}: `listen`'s path options plus `Deno.serve`'s hooks. */
 export interface ServeOptions extends UnixPathOptions {
