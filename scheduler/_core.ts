@@ -6,13 +6,15 @@
  * @module
  */
 
-import { abortedError, type DeadlineOptions, timeoutError } from "../common/deadline.ts";
-import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/options.ts";
+import { abortedError, timeoutError } from "../common/_deadline.ts";
+import type { DeadlineOptions } from "../common/deadline.ts";
+import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/_options.ts";
 import type { Clock } from "./clock.ts";
-import { Waiter, type WaiterOwner } from "./_waiter.ts";
-import { threadContext, type ThreadHost, type ThreadImpl } from "./thread.ts";
 import type { Thread } from "./thread.ts";
-import { type Timer, type TimerCallback, TimerEntry, TimerHeap, type TimerHost } from "./timer.ts";
+import type { Timer, TimerCallback } from "./timer.ts";
+import { TimerEntry, TimerHeap, type TimerHost } from "./_timer_heap.ts";
+import { threadContext, type ThreadHost, type ThreadImpl } from "./_thread_impl.ts";
+import { Waiter, type WaiterOwner, type WaiterTimers } from "./_waiter.ts";
 
 /** The store meaning "no thread" (getStore() then answers undefined). */
 const NO_THREAD = undefined as unknown as ThreadImpl<unknown>;
@@ -21,7 +23,7 @@ const NO_THREAD = undefined as unknown as ThreadImpl<unknown>;
 export type ErrorHandler = (error: unknown, source: Timer | Thread) => void;
 
 /** The machinery behind one `Scheduler`. */
-export class SchedulerCore implements TimerHost, ThreadHost {
+export class SchedulerCore implements TimerHost, ThreadHost, WaiterTimers {
   #clock: Clock;
   #onError: ErrorHandler;
   #heap = new TimerHeap();
@@ -30,7 +32,7 @@ export class SchedulerCore implements TimerHost, ThreadHost {
   #alarmAt = Infinity;
   #firing = false;
   /** Unfinished threads (for `stop()`). */
-  readonly _live: Set<ThreadImpl<unknown>> = new Set();
+  readonly live: Set<ThreadImpl<unknown>> = new Set();
 
   constructor(clock: Clock, onError: ErrorHandler) {
     this.#clock = clock;
@@ -47,17 +49,25 @@ export class SchedulerCore implements TimerHost, ThreadHost {
     return this.#heap.size;
   }
 
-  /** Queues a new timer due at `due` (clamped to now). */
-  schedule(timer: TimerEntry, due: number): TimerEntry {
-    return this.#schedule(timer, due);
+  /** Queues a one-shot timer due at `due` (clamped to now). */
+  at(due: number, callback: TimerCallback): TimerEntry {
+    return this.#schedule(new TimerEntry(this, callback, 0), due);
+  }
+
+  /** Queues a timer that fires every `period` from now on. */
+  every(period: number, callback: TimerCallback): TimerEntry {
+    const timer = new TimerEntry(this, callback, period);
+    timer.origin = this.#clock.now();
+    timer.count = 1;
+    return this.#schedule(timer, timer.origin + period);
   }
 
   #schedule(timer: TimerEntry, due: number): TimerEntry {
     const now = this.#clock.now();
-    timer._due = due > now ? due : now;
-    timer._seq = this.#seq++;
+    timer.at = due > now ? due : now;
+    timer.seq = this.#seq++;
     this.#heap.push(timer);
-    if (!this.#firing && timer._due < this.#alarmAt) this.#arm(timer._due);
+    if (!this.#firing && timer.at < this.#alarmAt) this.#arm(timer.at);
     return timer;
   }
 
@@ -77,7 +87,7 @@ export class SchedulerCore implements TimerHost, ThreadHost {
   }
 
   /** Takes a timer out of the queue (from `Timer.cancel`). */
-  _remove(timer: TimerEntry): void {
+  remove(timer: TimerEntry): void {
     this.#heap.remove(timer);
     if (this.#heap.size === 0 && !this.#firing) this.#disarm();
   }
@@ -99,7 +109,7 @@ export class SchedulerCore implements TimerHost, ThreadHost {
     try {
       for (;;) {
         const top = items[0];
-        if (top === undefined || top._due > now || top._seq >= limit) break;
+        if (top === undefined || top.at > now || top.seq >= limit) break;
         heap.pop();
         this.#fire(top, now);
       }
@@ -107,41 +117,36 @@ export class SchedulerCore implements TimerHost, ThreadHost {
       this.#firing = false;
     }
     const next = items[0];
-    if (next !== undefined) this.#arm(next._due);
+    if (next !== undefined) this.#arm(next.at);
   };
 
   #fire(timer: TimerEntry, now: number): void {
-    const period = timer._period;
-    if (period === 0) timer._active = false;
+    const period = timer.period;
+    if (period === 0) timer.active = false;
     let result: unknown;
     try {
-      result = timer._callback(timer);
+      result = timer.callback(timer);
     } catch (error) {
-      this._report(error, timer);
+      this.report(error, timer);
     }
-    if (result instanceof Promise) result.catch((error) => this._report(error, timer));
-    if (period === 0 || !timer._active) return;
+    if (result instanceof Promise) result.catch((error) => this.report(error, timer));
+    if (period === 0 || !timer.active) return;
     if (result === false) {
-      timer._active = false;
+      timer.active = false;
       return;
     }
     // No drift: the n-th tick is due at origin + n × period; ticks missed
     // while late are skipped, not stacked.
-    let count = timer._count + 1;
-    let due = timer._origin + count * period;
+    let count = timer.count + 1;
+    let due = timer.origin + count * period;
     if (due <= now) {
-      count = Math.floor((now - timer._origin) / period) + 1;
-      due = timer._origin + count * period;
+      count = Math.floor((now - timer.origin) / period) + 1;
+      due = timer.origin + count * period;
     }
-    timer._count = count;
-    timer._due = due;
-    timer._seq = this.#seq++;
+    timer.count = count;
+    timer.at = due;
+    timer.seq = this.#seq++;
     this.#heap.push(timer);
-  }
-
-  /** Calls `fn` after `ms` (for `select` and `TaskQueue` timeouts). */
-  after(ms: number, fn: () => void): Timer {
-    return this.#schedule(new TimerEntry(this, fn, 0), this.#clock.now() + ms);
   }
 
   /** Validates a duration and returns the due time. */
@@ -194,23 +199,20 @@ export class SchedulerCore implements TimerHost, ThreadHost {
     }
     if (due !== Infinity) {
       const ms = options?.timeout;
-      const expire: TimerCallback = timeout
-        ? () => waiter.reject(timeoutError(op, ms!))
-        : () => waiter.resolve(onTime);
-      waiter.timer = this.#schedule(new TimerEntry(this, expire, 0), due);
+      waiter.expireAt(
+        this,
+        due,
+        timeout ? () => waiter.reject(timeoutError(op, ms!)) : () => waiter.resolve(onTime),
+      );
     }
-    if (signal !== undefined) {
-      waiter.signal = signal;
-      waiter.onAbort = () => waiter.reject(abortedError(op, signal));
-      signal.addEventListener("abort", waiter.onAbort, { once: true });
-    }
+    if (signal !== undefined) waiter.abortOn(op, signal);
     if (thread !== undefined) thread.track(waiter as Waiter<unknown>);
-    if (owner !== undefined) waiter.owners.push(owner);
+    if (owner !== undefined) waiter.addOwner(owner);
     return waiter;
   }
 
   /** Reports an error nobody else will see. */
-  _report(error: unknown, source: unknown): void {
+  report(error: unknown, source: unknown): void {
     try {
       this.#onError(error, source as Thread);
     } catch (failure) {
@@ -222,7 +224,7 @@ export class SchedulerCore implements TimerHost, ThreadHost {
 const cores = new WeakMap<object, SchedulerCore>();
 
 /** Links a scheduler to its machinery. */
-export function _attachCore(scheduler: object, core: SchedulerCore): void {
+export function attachCore(scheduler: object, core: SchedulerCore): void {
   cores.set(scheduler, core);
 }
 

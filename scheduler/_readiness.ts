@@ -7,17 +7,10 @@
  */
 
 import { isSelectable, type Pollable, pollable } from "../common/readiness.ts";
-
-/** A process as `select`/`whenExit` see it: `wait()` and, ideally, `tryWait()`. */
-export interface Waitable {
-  /** Resolves when the process has exited. */
-  wait(): Promise<unknown>;
-  /** The exit status now, or `undefined` while it runs. */
-  tryWait?(): unknown;
-}
+import type { Waitable } from "./select.ts";
 
 /** True when `value` has a `wait()` method (a process). */
-export function isWaitable(value: unknown): value is Waitable {
+function isWaitable(value: unknown): value is Waitable {
   return typeof value === "object" && value !== null &&
     typeof (value as Partial<Waitable>).wait === "function";
 }

@@ -1,27 +1,38 @@
 /**
  * One pending scheduler wait (a sleep, a sleep-job sleep, a suspended
- * thread): settled once, by its timer, its signal, a wakeup or the
- * cancellation of the thread that waits.
+ * thread, a `select`, a task-queue wait): settled once — by its deadline on
+ * the scheduler's clock, its abort signal, a wakeup, readiness or the
+ * cancellation of the thread that waits — and then it removes its timer,
+ * its abort listener and itself from its owners.
  *
  * @module
  */
 
-import type { TimerEntry } from "./timer.ts";
+import { abortedError } from "../common/_deadline.ts";
+import type { Timer } from "./timer.ts";
 
-/** Something that tracks the waits it owns (a thread, a sleep job). */
-export interface WaiterOwner {
-  /** Forgets a settled wait. */
-  _forget(waiter: Waiter<unknown>): void;
+/** The timer queue a waiter's deadline runs on (the scheduler's, so a `ManualClock` drives it). */
+export interface WaiterTimers {
+  /** The clock's time. */
+  now(): number;
+  /** Calls `callback` once when the clock reaches `due`. */
+  at(due: number, callback: () => void): Timer;
 }
 
-/** A pending wait and its cleanup. */
+/** Something told when a wait it holds has settled (a thread, a sleep job, a select). */
+export interface WaiterOwner {
+  /** Forgets a settled wait. */
+  forget(waiter: Waiter<unknown>): void;
+}
+
+/** A pending wait that owns its timer and abort listener and removes both when it settles. */
 export class Waiter<T> {
-  settled = false;
-  timer: TimerEntry | null = null;
-  signal: AbortSignal | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
-  owners: WaiterOwner[] = [];
   readonly promise: Promise<T>;
+  #settled = false;
+  #timer: Timer | undefined = undefined;
+  #signal: AbortSignal | undefined = undefined;
+  #onAbort: (() => void) | undefined = undefined;
+  #owners: WaiterOwner[] = [];
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
 
@@ -32,13 +43,36 @@ export class Waiter<T> {
     });
   }
 
+  /** True once resolved or rejected. */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** Calls `expire` at clock time `due` unless the wait settles first. */
+  expireAt(timers: WaiterTimers, due: number, expire: () => void): void {
+    this.#timer = timers.at(due, expire);
+  }
+
+  /** Rejects the wait `aborted` (for `op`) when `signal` aborts. */
+  abortOn(op: string, signal: AbortSignal): void {
+    if (signal.aborted) return this.reject(abortedError(op, signal));
+    this.#signal = signal;
+    this.#onAbort = () => this.reject(abortedError(op, signal));
+    signal.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /** Tells `owner` when the wait settles. */
+  addOwner(owner: WaiterOwner): void {
+    this.#owners.push(owner);
+  }
+
   #cleanup(): boolean {
-    if (this.settled) return false;
-    this.settled = true;
-    this.timer?.cancel();
-    this.timer = null;
-    if (this.onAbort) this.signal!.removeEventListener("abort", this.onAbort);
-    for (const owner of this.owners) owner._forget(this as Waiter<unknown>);
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    if (this.#onAbort !== undefined) this.#signal!.removeEventListener("abort", this.#onAbort);
+    for (const owner of this.#owners) owner.forget(this as Waiter<unknown>);
     return true;
   }
 

@@ -6,7 +6,7 @@
  */
 
 import { NetError } from "../common/errors.ts";
-import { validateArgument } from "../common/options.ts";
+import { validateArgument } from "../common/_options.ts";
 
 /**
  * What a scheduler needs from a clock: the time, and one alarm at a time per

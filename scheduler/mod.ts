@@ -31,8 +31,7 @@ export type { Clock } from "./clock.ts";
 export type { Timer, TimerCallback } from "./timer.ts";
 export { SleepJob } from "./sleep_job.ts";
 export type { Thread, ThreadState } from "./thread.ts";
-export type { SelectResult, SelectTarget } from "./select.ts";
-export type { Waitable } from "./_readiness.ts";
+export type { SelectResult, SelectTarget, Waitable } from "./select.ts";
 export { TaskQueue, tryAccept, tryRead, tryReceive, tryWait, tryWrite } from "./task_queue.ts";
 export type {
   Retry,
@@ -65,5 +64,3 @@ export {
 export { NetError } from "../common/errors.ts";
 export type { ErrorCode } from "../common/errors.ts";
 export type { DeadlineOptions } from "../common/deadline.ts";
-export { isSelectable, pollable } from "../common/readiness.ts";
-export type { Pollable, Selectable } from "../common/readiness.ts";

@@ -7,14 +7,16 @@
 
 import type { DeadlineOptions } from "../common/deadline.ts";
 import { NetError } from "../common/errors.ts";
-import { invalidArgument, validateOptions } from "../common/options.ts";
-import type { Schema } from "../common/options.ts";
+import { invalidArgument, validateOptions } from "../common/_options.ts";
+import type { Schema } from "../common/_options.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { _attachCore, SchedulerCore } from "./_core.ts";
+import { attachCore, SchedulerCore } from "./_core.ts";
 import { SleepJob } from "./sleep_job.ts";
-import { selectOn, type SelectResult, type SelectTarget } from "./select.ts";
-import { Group, type Thread, threadContext, ThreadImpl } from "./thread.ts";
-import { type Timer, type TimerCallback, TimerEntry } from "./timer.ts";
+import type { SelectResult, SelectTarget } from "./select.ts";
+import { selectOn } from "./_select.ts";
+import type { Thread } from "./thread.ts";
+import { Group, threadContext, ThreadImpl } from "./_thread_impl.ts";
+import type { Timer, TimerCallback } from "./timer.ts";
 
 /** Options of {@linkcode Scheduler}. */
 export interface SchedulerOptions {
@@ -113,7 +115,7 @@ export class Scheduler {
       SCHEDULER_RULES,
     );
     this.#core = new SchedulerCore(clock ?? systemClock, onError ?? defaultOnError);
-    _attachCore(this, this.#core);
+    attachCore(this, this.#core);
   }
 
   // --- the timer queue --------------------------------------------------------
@@ -256,7 +258,7 @@ export class Scheduler {
       throw invalidArgument("runAt", "t", "a finite clock time in milliseconds", t);
     }
     checkFunction("runAt", fn);
-    return this.#core.schedule(new TimerEntry(this.#core, fn, 0), t);
+    return this.#core.at(t, fn);
   }
 
   /**
@@ -280,7 +282,7 @@ export class Scheduler {
       throw invalidArgument("runAfter", "ms", "a finite number ≥ 0", ms);
     }
     if (typeof fn !== "function") checkFunction("runAfter", fn);
-    return this.#core.schedule(new TimerEntry(this.#core, fn, 0), this.#core.now() + ms);
+    return this.#core.at(this.#core.now() + ms, fn);
   }
 
   /**
@@ -313,10 +315,7 @@ export class Scheduler {
       throw invalidArgument("runEvery", "ms", "a finite number > 0", ms);
     }
     checkFunction("runEvery", fn);
-    const timer = new TimerEntry(this.#core, fn, ms);
-    timer._origin = this.#core.now();
-    timer._count = 1;
-    return this.#core.schedule(timer, timer._origin + ms);
+    return this.#core.every(ms, fn);
   }
 
   // --- threads --------------------------------------------------------------
@@ -605,7 +604,7 @@ export class Scheduler {
    */
   stop(reason?: unknown): number {
     let cancelled = 0;
-    for (const thread of [...this.#core._live]) {
+    for (const thread of [...this.#core.live]) {
       if (thread.cancel(reason)) cancelled++;
     }
     return cancelled;

@@ -5,7 +5,7 @@
  */
 
 import type { DeadlineOptions } from "../common/deadline.ts";
-import { invalidArgument } from "../common/options.ts";
+import { invalidArgument } from "../common/_options.ts";
 import { coreOf, type SchedulerCore } from "./_core.ts";
 import type { Waiter, WaiterOwner } from "./_waiter.ts";
 import type { Scheduler } from "./scheduler.ts";
@@ -41,7 +41,7 @@ export class SleepJob<T extends unknown[] = unknown[]> {
   #sleepers = new Set<Waiter<T | undefined>>();
   #kept: T | undefined = undefined;
   #owner: WaiterOwner = {
-    _forget: (waiter) => void this.#sleepers.delete(waiter as Waiter<T | undefined>),
+    forget: (waiter) => void this.#sleepers.delete(waiter as Waiter<T | undefined>),
   };
 
   /**

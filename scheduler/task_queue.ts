@@ -6,15 +6,16 @@
  * @module
  */
 
-import { abortedError, type DeadlineOptions } from "../common/deadline.ts";
-import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/options.ts";
+import { abortedError } from "../common/_deadline.ts";
+import type { DeadlineOptions } from "../common/deadline.ts";
+import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/_options.ts";
 import type { Selectable } from "../common/readiness.ts";
-import { type Direction, pollableOf, type Waitable, watch } from "./_readiness.ts";
-import type { SelectHost } from "./select.ts";
-import { coreOf } from "./_core.ts";
+import type { Waitable } from "./select.ts";
 import type { Scheduler } from "./scheduler.ts";
-import type { Timer } from "./timer.ts";
 import { defaultScheduler } from "./functions.ts";
+import { coreOf } from "./_core.ts";
+import { type Direction, pollableOf, watch } from "./_readiness.ts";
+import { Waiter, type WaiterTimers } from "./_waiter.ts";
 
 /** What the `try…` functions answer when the call would have to wait (XPIO's `"retry"`). */
 export type Retry = "retry";
@@ -61,7 +62,7 @@ interface Entry<T> {
  * ```
  */
 export class TaskQueue<T extends object = object> {
-  #host: SelectHost;
+  #timers: WaiterTimers;
   #queued = new Map<T, Entry<T>>();
   #ready: T[] = [];
   #wakers = new Set<() => void>();
@@ -89,7 +90,7 @@ export class TaskQueue<T extends object = object> {
         check: (value) => coreOf(value) !== undefined,
       },
     });
-    this.#host = coreOf(scheduler ?? defaultScheduler)!;
+    this.#timers = coreOf(scheduler ?? defaultScheduler)!;
   }
 
   /**
@@ -315,33 +316,35 @@ export class TaskQueue<T extends object = object> {
       return undefined;
     }
     if (options.timeout === 0) return [];
+    return await this.#waitReady(options.timeout, signal);
+  }
+
+  /** Waits for a wake (a ready or dequeued task), the timeout or the signal. */
+  #waitReady(
+    timeout: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<T[] | undefined> {
+    const waiter = new Waiter<T[] | undefined>();
     let timedOut = false;
-    let timer: Timer | undefined;
-    let wake: (() => void) | undefined;
-    const onAbort = () => wake?.();
-    try {
-      if (options.timeout !== undefined) {
-        timer = this.#host.after(options.timeout, () => {
-          timedOut = true;
-          wake?.();
-        });
-      }
-      signal?.addEventListener("abort", onAbort);
-      for (;;) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          this.#wakers.add(resolve);
-        });
-        this.#wakers.delete(wake!);
-        wake = undefined;
-        if (signal?.aborted) throw abortedError("wait", signal);
-        if (this.#ready.length > 0 || timedOut) return this.#take();
-        if (options.timeout === undefined && this.#queued.size === 0) return undefined;
-      }
-    } finally {
-      timer?.cancel();
-      signal?.removeEventListener("abort", onAbort);
+    // Looked at one microtask after a wake, so tasks that became ready together come back together.
+    const wake = () => queueMicrotask(check);
+    const check = () => {
+      if (waiter.settled) return;
+      if (this.#ready.length > 0 || timedOut) return waiter.resolve(this.#take());
+      if (timeout === undefined && this.#queued.size === 0) return waiter.resolve(undefined);
+      this.#wakers.add(wake);
+    };
+    waiter.addOwner({ forget: () => void this.#wakers.delete(wake) });
+    this.#wakers.add(wake);
+    if (timeout !== undefined) {
+      const expire = () => {
+        timedOut = true;
+        wake();
+      };
+      waiter.expireAt(this.#timers, this.#timers.now() + timeout, expire);
     }
+    if (signal !== undefined) waiter.abortOn("wait", signal);
+    return waiter.promise;
   }
 }
 
