@@ -15,6 +15,7 @@
  */
 
 import type { Deadline } from "./_deadline.ts";
+import { dispatched } from "./_dispatch.ts";
 import { closedError } from "./_errors.ts";
 import type { NetError } from "./errors.ts";
 import type { Pollable } from "./readiness.ts";
@@ -37,11 +38,13 @@ export class SingleFlight<R> {
 
   #landed = (result: R): void | Promise<void> => {
     this.#current = null;
+    dispatched();
     return this.#landedHook(result);
   };
 
   #failed = (error: unknown): void => {
     this.#current = null;
+    dispatched();
     this.#failedHook(error);
   };
 

@@ -7,6 +7,7 @@
  */
 
 import { abortedError, timeoutError } from "../common/_deadline.ts";
+import { dispatched } from "../common/_dispatch.ts";
 import type { DeadlineOptions } from "../common/deadline.ts";
 import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/_options.ts";
 import type { Clock } from "./clock.ts";
@@ -105,17 +106,20 @@ export class SchedulerCore implements TimerHost, ThreadHost, WaiterTimers {
     const items = heap.items;
     const now = this.#clock.now();
     const limit = this.#seq;
+    let fired = 0;
     this.#firing = true;
     try {
       for (;;) {
         const top = items[0];
         if (top === undefined || top.at > now || top.seq >= limit) break;
         heap.pop();
+        fired++;
         this.#fire(top, now);
       }
     } finally {
       this.#firing = false;
     }
+    if (fired > 0) dispatched(fired);
     const next = items[0];
     if (next !== undefined) this.#arm(next.at);
   };

@@ -238,6 +238,52 @@ export function resume(thread: Thread, ...args: unknown[]): void {
 }
 
 /**
+ * Resumes `thread` with `values` and suspends the caller until it is resumed
+ * or transferred to ({@linkcode Scheduler.transfer}).
+ *
+ * @param thread Another new or suspended thread.
+ * @param values What `thread` starts with, or what its `suspend` returns.
+ * @returns The values the caller is resumed with.
+ * @throws {NetError} `invalid_argument` outside a thread or for a thread
+ *   that cannot be resumed.
+ *
+ * @example
+ * ```ts
+ * import { newThread, resume, transfer } from "@netkit/netkit/scheduler";
+ *
+ * const doubler = newThread(async (n: number) => {
+ *   await transfer(caller, n * 2); // stays suspended: nobody transfers back
+ * });
+ * const caller = newThread(async () => (await transfer(doubler, 21))[0]);
+ * resume(caller);
+ * console.log(await caller.done); // 42
+ * ```
+ */
+export function transfer(thread: Thread, ...values: unknown[]): Promise<unknown[]> {
+  return defaultScheduler.transfer(thread, ...values);
+}
+
+/**
+ * Resolves after the next batch of completions netkit dispatches, with how
+ * many there were, or 0 after `timeout` ({@linkcode Scheduler.poll}).
+ *
+ * @param options `{ timeout, signal }`.
+ * @returns How many completions the batch had.
+ * @throws {NetError} `aborted`, `invalid_argument`.
+ *
+ * @example
+ * ```ts
+ * import { poll, runAfter } from "@netkit/netkit/scheduler";
+ *
+ * runAfter(1, () => {});
+ * console.log(await poll({ timeout: 1000 })); // 1
+ * ```
+ */
+export function poll(options?: DeadlineOptions): Promise<number> {
+  return defaultScheduler.poll(options);
+}
+
+/**
  * Suspends the current thread until resumed ({@linkcode Scheduler.suspend}).
  *
  * @param options `{ timeout, signal }`.

@@ -47,6 +47,7 @@ export {
   defaultScheduler,
   newThread,
   onThreadFinish,
+  poll,
   resume,
   run,
   runAfter,
@@ -60,6 +61,7 @@ export {
   suspend,
   thread,
   threadEnv,
+  transfer,
 } from "./functions.ts";
 export { NetError } from "../common/errors.ts";
 export type { ErrorCode } from "../common/errors.ts";

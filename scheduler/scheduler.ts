@@ -7,7 +7,8 @@
 
 import type { DeadlineOptions } from "../common/deadline.ts";
 import { NetError } from "../common/errors.ts";
-import { invalidArgument, validateOptions } from "../common/_options.ts";
+import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/_options.ts";
+import { watchDispatch } from "../common/_dispatch.ts";
 import type { Schema } from "../common/_options.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { attachCore, SchedulerCore } from "./_core.ts";
@@ -455,6 +456,107 @@ export class Scheduler {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Resumes `thread` with `values` and suspends the calling thread until
+   * something resumes or transfers back to it (sock's `transfer`, a
+   * coroutine hand-over).
+   *
+   * @param thread A new or suspended thread of this scheduler, not the caller.
+   * @param values What `thread` starts with, or what its `suspend` returns.
+   * @returns The values the caller is resumed with.
+   * @throws {NetError} `invalid_argument` outside a thread of this
+   *   scheduler, for the caller itself, or for a thread that is neither new
+   *   nor suspended (the caller is then not suspended).
+   *
+   * @example Two threads passing a counter back and forth
+   * ```ts
+   * import { Scheduler } from "@netkit/netkit/scheduler";
+   *
+   * const scheduler = new Scheduler();
+   * const pong = scheduler.newThread(async (n: number) => {
+   *   const [next] = await scheduler.transfer(ping, n + 1); // hands 1 to ping
+   *   return next;
+   * });
+   * const ping = scheduler.newThread(async () => {
+   *   const [got] = await scheduler.transfer(pong, 0) as [number]; // starts pong with 0
+   *   scheduler.resume(pong, got + 1); // pong returns 2
+   *   return got;
+   * });
+   * scheduler.resume(ping);
+   * console.log(await ping.done, await pong.done); // 1 2
+   * ```
+   */
+  transfer(thread: Thread, ...values: unknown[]): Promise<unknown[]> {
+    const self = threadContext.getStore();
+    if (self === undefined || self.host !== this.#core) {
+      return Promise.reject(
+        new NetError("invalid_argument", "transfer() must be called inside a thread", {
+          op: "transfer",
+          field: "thread",
+        }),
+      );
+    }
+    const target = thread as ThreadImpl<unknown>;
+    if (
+      !(thread instanceof ThreadImpl) || target.host !== this.#core || target === self ||
+      (target.state !== "new" && target.suspended === undefined)
+    ) {
+      return Promise.reject(
+        invalidArgument(
+          "transfer",
+          "thread",
+          "another thread of this scheduler, new or suspended",
+          thread,
+        ),
+      );
+    }
+    const suspended = this.suspend();
+    this.resume(thread, ...values);
+    return suspended;
+  }
+
+  /**
+   * Resolves after the next batch of completions netkit dispatches (sock's
+   * `poll`): runtime operations landing (a read, an accept, a receive of
+   * any netkit socket) or scheduler timers firing, with how many there were;
+   * or with 0 when `timeout` passes first. Deno owns the event loop, so
+   * this cannot run it, only wait for it: it is a way to wake when
+   * anything happened, not a way to make progress.
+   *
+   * @param options `{ timeout, signal }`; without `timeout` it waits for
+   *   the next batch however long it takes.
+   * @returns How many completions the batch had (0 on timeout).
+   * @throws {NetError} `aborted`; `invalid_argument` for bad options.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler } from "@netkit/netkit/scheduler";
+   *
+   * const scheduler = new Scheduler();
+   * scheduler.runAfter(1, () => {});
+   * scheduler.runAfter(1, () => {});
+   * console.log(await scheduler.poll({ timeout: 1000 })); // 2
+   * console.log(await scheduler.poll({ timeout: 0 })); // 0
+   * ```
+   */
+  poll(options?: DeadlineOptions): Promise<number> {
+    let timeout: number | undefined;
+    let signal: AbortSignal | undefined;
+    try {
+      ({ timeout, signal } = validateOptions<DeadlineOptions>("poll", options, DEADLINE_RULES));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (timeout === 0 && !signal?.aborted) return Promise.resolve(0);
+    // The waiter owns the timeout (resolving 0) and the signal; a dispatch settles it first.
+    const due = timeout === undefined ? Infinity : this.#core.now() + timeout;
+    const waiter = this.#core.wait<number>("poll", due, { signal }, 0, undefined);
+    if (waiter.settled) return waiter.promise;
+    const unwatch = watchDispatch((count) => waiter.resolve(count));
+    waiter.promise.then(unwatch, unwatch);
+    return waiter.promise;
   }
 
   /**

@@ -143,3 +143,83 @@ Deno.test("advance refuses a timer that reschedules itself at the same instant f
   assert.ok(loops > 1000);
   scheduler.stop();
 });
+
+Deno.test("transfer hands values back and forth between two threads, each suspended until the other transfers", async () => {
+  const scheduler = new Scheduler();
+  const seen: string[] = [];
+  const b = scheduler.newThread(async (n: number) => {
+    for (let value = n; value < 10;) {
+      seen.push(`b got ${value}`);
+      [value] = await scheduler.transfer(a, value + 1) as [number];
+    }
+    return "b done";
+  }, "b");
+  const a = scheduler.newThread(async () => {
+    let [value] = await scheduler.transfer(b, 0) as [number];
+    while (value < 9) {
+      seen.push(`a got ${value}`);
+      [value] = await scheduler.transfer(b, value + 1) as [number];
+    }
+    seen.push(`a got ${value}`);
+    scheduler.resume(b, 10);
+    return "a done";
+  }, "a");
+  scheduler.resume(a);
+  assert.deepEqual([await a.done, await b.done], ["a done", "b done"]);
+  assert.deepEqual(seen, Array.from({ length: 10 }, (_, i) => `${i % 2 ? "a" : "b"} got ${i}`));
+});
+
+Deno.test("transfer refuses outside a thread, to itself and to a thread that cannot be resumed, without suspending the caller", async () => {
+  const scheduler = new Scheduler();
+  const finished = scheduler.thread(() => 1);
+  await finished.done;
+  await rejectsNetError(scheduler.transfer(finished), "invalid_argument", "thread");
+  const self = scheduler.thread(async () => {
+    const me = scheduler.currentThread()!;
+    await rejectsNetError(scheduler.transfer(me), "invalid_argument", "thread");
+    await rejectsNetError(scheduler.transfer(finished), "invalid_argument", "thread");
+    await rejectsNetError(scheduler.transfer({} as never), "invalid_argument", "thread");
+    return "still running";
+  });
+  assert.equal(await self.done, "still running");
+  const other = new Scheduler().newThread(() => 0);
+  const caller = scheduler.thread(() =>
+    rejectsNetError(scheduler.transfer(other), "invalid_argument", "thread")
+  );
+  await caller.done;
+});
+
+Deno.test("poll resolves with the size of the next batch of timers, 0 on timeout, aborted by its signal", async () => {
+  const manual = new ManualClock();
+  const scheduler = new Scheduler({ clock: manual });
+  for (let i = 0; i < 3; i++) scheduler.runAfter(5, () => {});
+  const polled = scheduler.poll();
+  manual.advance(5);
+  assert.equal(await polled, 3);
+  const timedOut = scheduler.poll({ timeout: 10 });
+  manual.advance(10);
+  assert.equal(await timedOut, 0);
+  assert.equal(await scheduler.poll({ timeout: 0 }), 0);
+  const controller = new AbortController();
+  const aborted = scheduler.poll({ signal: controller.signal });
+  controller.abort("stop");
+  await rejectsNetError(aborted, "aborted");
+  await rejectsNetError(scheduler.poll({ timeout: -1 }), "invalid_argument", "timeout");
+  await rejectsNetError(scheduler.poll({ wait: 1 } as never), "invalid_argument", "wait");
+  assert.equal(scheduler.pendingTimers, 0);
+});
+
+Deno.test("poll wakes when a netkit socket's runtime read lands", async () => {
+  const { socketpair } = await import("../process/mod.ts");
+  const [a, b] = await socketpair();
+  try {
+    const reading = b.read();
+    const polled = new Scheduler().poll({ timeout: 10_000 });
+    await a.writeAll("x");
+    assert.ok(await polled >= 1);
+    assert.equal((await reading)?.length, 1);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
