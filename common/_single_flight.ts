@@ -139,7 +139,17 @@ export class ReadySlot<R, T> {
    * @throws {NetError} `closed`, the deadline's `timeout`/`aborted`, or the
    *   failure the runtime reported (once).
    */
-  async take(deadline: Deadline | undefined, op: string): Promise<T> {
+  take(deadline: Deadline | undefined, op: string): Promise<T> {
+    // Fast path (no async frame): a value is waiting and no deadline is set.
+    const ready = this.#ready;
+    if (ready !== undefined && deadline === undefined && !this.#closed) {
+      this.#ready = undefined;
+      return Promise.resolve(ready);
+    }
+    return this.#take(deadline, op);
+  }
+
+  async #take(deadline: Deadline | undefined, op: string): Promise<T> {
     for (;;) {
       if (this.#closed) throw closedError(op, this.#label);
       deadline?.check();

@@ -107,7 +107,14 @@ export abstract class Listener<S, C extends { close(): void } = { close(): void 
    * }
    * ```
    */
-  async accept(options?: DeadlineOptions): Promise<S> {
+  accept(options?: DeadlineOptions): Promise<S> {
+    // Without options there is no deadline to set up or dispose: no extra async frame.
+    return options === undefined
+      ? this.#slot.take(undefined, "accept").then(this.#wrap)
+      : this.#acceptWithin(options);
+  }
+
+  async #acceptWithin(options: DeadlineOptions): Promise<S> {
     using deadline = deadlineOf("accept", options, this.#label);
     return this.#wrap(await this.#slot.take(deadline, "accept"));
   }

@@ -93,7 +93,14 @@ export abstract class DatagramSocket<D> implements AsyncIterable<D>, AsyncDispos
    * console.log((await socket.receive({ timeout: 1000 })).data.length); // 2
    * ```
    */
-  async receive(options?: DeadlineOptions): Promise<D> {
+  receive(options?: DeadlineOptions): Promise<D> {
+    // Without options there is no deadline to set up or dispose: no extra async frame.
+    return options === undefined
+      ? this.#slot.take(undefined, "receive")
+      : this.#receiveWithin(options);
+  }
+
+  async #receiveWithin(options: DeadlineOptions): Promise<D> {
     using deadline = deadlineOf("receive", options, this.#label);
     return await this.#slot.take(deadline, "receive");
   }
