@@ -56,6 +56,14 @@ function checkFunction(op: string, fn: unknown): void {
   if (typeof fn !== "function") throw invalidArgument(op, "fn", "a function", fn);
 }
 
+/** The error of a call that only a thread may make. */
+function outsideThread(op: string): NetError {
+  return new NetError("invalid_argument", `${op}() must be called inside a thread`, {
+    op,
+    field: "thread",
+  });
+}
+
 function isThread(value: unknown): value is ThreadImpl<unknown> {
   return value instanceof ThreadImpl;
 }
@@ -440,15 +448,8 @@ export class Scheduler {
    * ```
    */
   suspend(options?: DeadlineOptions): Promise<unknown[]> {
-    const thread = threadContext.getStore();
-    if (thread === undefined || thread.host !== this.#core) {
-      return Promise.reject(
-        new NetError("invalid_argument", "suspend() must be called inside a thread", {
-          op: "suspend",
-          field: "thread",
-        }),
-      );
-    }
+    const thread = this.#ownThread();
+    if (thread === undefined) return Promise.reject(outsideThread("suspend"));
     try {
       const waiter = this.#core.wait<unknown[]>("suspend", Infinity, options, [], undefined);
       if (!waiter.settled) thread.suspended = waiter;
@@ -456,6 +457,12 @@ export class Scheduler {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** The running thread when it is one of this scheduler's. */
+  #ownThread(): ThreadImpl<unknown> | undefined {
+    const thread = threadContext.getStore();
+    return thread !== undefined && thread.host === this.#core ? thread : undefined;
   }
 
   /**
@@ -489,15 +496,8 @@ export class Scheduler {
    * ```
    */
   transfer(thread: Thread, ...values: unknown[]): Promise<unknown[]> {
-    const self = threadContext.getStore();
-    if (self === undefined || self.host !== this.#core) {
-      return Promise.reject(
-        new NetError("invalid_argument", "transfer() must be called inside a thread", {
-          op: "transfer",
-          field: "thread",
-        }),
-      );
-    }
+    const self = this.#ownThread();
+    if (self === undefined) return Promise.reject(outsideThread("transfer"));
     const target = thread as ThreadImpl<unknown>;
     if (
       !(thread instanceof ThreadImpl) || target.host !== this.#core || target === self ||
