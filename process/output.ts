@@ -82,7 +82,11 @@ export async function output(args: readonly string[], options?: OutputOptions): 
     );
   }
   // One deadline from the start: spawning, feeding and reading all count against it.
-  using deadline = Deadline.of({ timeout, signal }, "output", args[0]);
+  using deadline = Deadline.of(
+    { timeout, signal },
+    "output",
+    Array.isArray(args) ? args[0] : undefined,
+  );
   await using child = await spawn(args, {
     ...rest,
     signal: deadline?.signal,

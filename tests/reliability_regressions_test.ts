@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { errorCodeOf, NetError } from "../mod.ts";
 import { withDeadline } from "../common/_deadline.ts";
 import { validateOptions } from "../common/_options.ts";
-import { socketpair } from "../process/mod.ts";
+import { output, socketpair } from "../process/mod.ts";
 import * as tcp from "../tcp/mod.ts";
 import { bind } from "../udp/mod.ts";
 import { rejection } from "./_helpers.ts";
@@ -121,4 +121,13 @@ Deno.test("options named like Object.prototype members are unknown options", () 
     assert.match(error.message, /unknown option/);
   }
   assert.throws(() => tcp.listen({ toString: undefined, valueOf: 5 } as never), NetError);
+});
+
+// process/output.ts: the whole-call deadline named its address from args[0] before args was checked.
+Deno.test("output with args that are not an array is invalid_argument, also with a deadline", async () => {
+  for (const options of [undefined, {}, { timeout: 1000 }]) {
+    const error = await rejection(() => output(null as never, options));
+    assert.ok(error instanceof NetError, String(error));
+    assert.equal(error.code, "invalid_argument");
+  }
 });
