@@ -4,7 +4,7 @@
  * churn, and length-prefixed frame reading.
  *
  * Run: `deno bench -A bench/tcp_bench.ts`. Bulk moves 128 MiB per iteration
- * (the issue's 1 GiB is too slow for a CI-sized bench on 2 shared cores).
+ * (1 GiB would be too slow for a CI-sized bench on 2 shared cores; the ratio does not depend on the size).
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * unix: netkit vs raw `Deno.listen`/`Deno.connect` (each group's baseline).
- * Bulk moves 128 MiB per iteration (the issue's 1 GiB takes too long for a
+ * Bulk moves 128 MiB per iteration (1 GiB would take too long for a
  * CI-size bench; the ratio is the same), ping-pong 5k × 64 B round trips,
  * and 1k connect/accept/close cycles.
  *
