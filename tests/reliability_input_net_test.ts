@@ -49,7 +49,7 @@ const host = fc.oneof(
  * Deadlines for connects to our own listener. A timeout that can expire while a
  * loopback handshake completes (1..999 ms) is moved past it: Deno 2.9.6 leaks
  * the connection when `Deno.connect`'s signal aborts in the same turn as the
- * connect completes (measured; see the README), which is not what these
+ * connect completes (measured; see docs/platform-notes.md), which is not what these
  * properties test. Invalid values, 0 and long timeouts are kept.
  */
 const connectTimeout = deadlineValue.map((value) =>
