@@ -24,6 +24,7 @@ const DESCRIPTIONS: Record<ErrorCode, string> = {
   not_supported: "not supported",
   unexpected_eof: "unexpected end of stream",
   resource_exhausted: "out of resources",
+  handshake_failed: "TLS handshake failed",
   unknown: "failed",
 };
 

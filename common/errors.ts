@@ -22,6 +22,7 @@ export type ErrorCode =
   | "not_supported"
   | "unexpected_eof"
   | "resource_exhausted"
+  | "handshake_failed"
   | "unknown";
 
 /** Extra fields a {@linkcode NetError} may carry. */

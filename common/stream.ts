@@ -14,6 +14,7 @@ import type { DeadlineOptions } from "./deadline.ts";
 import { closedError, toNetError } from "./_errors.ts";
 import { NetError } from "./errors.ts";
 import { Lock } from "./_lock.ts";
+import { registerStreamInternals } from "./_stream_internals.ts";
 import { DEADLINE_RULES, invalidArgument, validateOptions } from "./_options.ts";
 import type { Schema } from "./_options.ts";
 import { type Pollable, pollable } from "./readiness.ts";
@@ -165,6 +166,22 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   #writeLock = new Lock();
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
+
+  static {
+    // Internal hooks for startTls (see _stream_internals.ts); no public surface.
+    registerStreamInternals({
+      reading: (stream) => stream.#reading,
+      detach: (stream) => stream.#detach(),
+    });
+  }
+
+  /** Closes this stream without closing its transport, which the caller takes over. */
+  #detach(): StreamTransport {
+    this.#closed = true;
+    this.#start = this.#end = 0;
+    this.#buffer = EMPTY;
+    return this.#transport;
+  }
 
   /**
    * Wraps a transport. netkit's `connect`/`accept`/`socketpair` make streams;

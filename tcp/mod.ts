@@ -32,3 +32,11 @@ export type { TcpOptionName, TcpStreamInit } from "./stream.ts";
 export { NetError } from "../common/errors.ts";
 export type { ErrorCode } from "../common/errors.ts";
 export type { DeadlineOptions } from "../common/deadline.ts";
+export { connectTls, listenTls, startTls, TlsListener, TlsStream } from "./tls.ts";
+export type {
+  ConnectTlsOptions,
+  ListenTlsOptions,
+  StartTlsOptions,
+  TlsHandshakeInfo,
+  TlsStreamInit,
+} from "./tls.ts";

@@ -1,0 +1,268 @@
+/**
+ * TLS internals: the `node:tls` client engine over a TCP connection netkit
+ * keeps, Deno's `TlsConn` as a transport that reports handshake failures,
+ * and the mapping of handshake failures to `handshake_failed`.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { isIP } from "node:net";
+import { Duplex } from "node:stream";
+import * as tls from "node:tls";
+import type { Deadline } from "../common/_deadline.ts";
+import { toNetError } from "../common/_errors.ts";
+import { NetError } from "../common/errors.ts";
+import type { StreamTransport } from "../common/stream.ts";
+
+/** Which handshake failure a runtime error describes (Deno's rustls and node:tls wordings). */
+const FAILURES: [RegExp, string][] = [
+  [
+    /Expired|NotValidYet|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|certificate has expired/i,
+    "certificate expired (or not yet valid)",
+  ],
+  [
+    /NotValidForName|not valid for name|ALTNAME|does not match|Hostname\/IP/i,
+    "certificate name mismatch",
+  ],
+  [
+    /UnknownIssuer|UNABLE_TO_VERIFY|SELF_SIGNED|unable to (get|verify)|self[- ]signed|BadSignature/i,
+    "unknown issuer (certificate not trusted)",
+  ],
+  [/NoApplicationProtocol|ALPN|application protocol/i, "no common ALPN protocol"],
+  [
+    /CertificateRequired|certificate required|PEER_DID_NOT_RETURN|HandshakeFailure|handshake failure/i,
+    "the peer refused the handshake (e.g. a client certificate is required)",
+  ],
+  [
+    /InvalidContentType|corrupt message|wrong version|UnexpectedEof|disconnected|ECONNRESET|EPIPE|closed|end of file/i,
+    "the peer does not speak TLS or closed the connection during the handshake",
+  ],
+];
+
+/** Maps a failed handshake to `handshake_failed`, saying which; deadlines and `closed` pass through. */
+export function handshakeError(error: unknown, op: string, address?: string): NetError {
+  if (error instanceof NetError) return error;
+  const text = `${(error as { code?: string })?.code ?? ""} ${
+    error instanceof Error ? `${error.name} ${error.message}` : String(error)
+  }`;
+  if (/Interrupted|BadResource/.test(text)) return toNetError(error, op, address);
+  const which = FAILURES.find(([pattern]) => pattern.test(text))?.[1] ?? "protocol error";
+  const original = error instanceof Error ? error.message : String(error);
+  return new NetError("handshake_failed", `TLS handshake failed: ${which}: ${original}`, {
+    op,
+    address,
+    cause: error,
+  });
+}
+
+/** The client options every entry point honours. */
+export interface ClientTlsSettings {
+  serverName: string;
+  caCerts?: string[];
+  alpnProtocols?: string[];
+  cert?: string;
+  key?: string;
+}
+
+/** A `Duplex` over a `Deno.TcpConn`; destroying it closes the connection at once. */
+function duplexOver(conn: Deno.TcpConn): Duplex {
+  const scratch = new Uint8Array(64 * 1024);
+  return new Duplex({
+    allowHalfOpen: true,
+    read(): void {
+      conn.read(scratch).then(
+        (n) => this.push(n === null ? null : Buffer.from(scratch.slice(0, n))),
+        (error) => this.destroy(error),
+      );
+    },
+    write(chunk: Uint8Array, _encoding: string, done: (error?: Error | null) => void): void {
+      writeAll(conn, chunk).then(() => done(), done);
+    },
+    final(done: (error?: Error | null) => void): void {
+      conn.closeWrite().then(() => done(), done);
+    },
+    destroy(error: Error | null, done: (error?: Error | null) => void): void {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+      done(error);
+    },
+  });
+}
+
+async function writeAll(conn: Deno.TcpConn, data: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < data.length) written += await conn.write(data.subarray(written));
+}
+
+/** A `node:tls` client socket as a netkit transport. */
+export class NodeTlsTransport implements StreamTransport {
+  readonly #socket: tls.TLSSocket;
+  #chunk: Uint8Array | null = null;
+  #ended = false;
+  #closed = false;
+  #error: unknown = undefined;
+  #wake: (() => void) | null = null;
+
+  constructor(socket: tls.TLSSocket) {
+    this.#socket = socket;
+    const notify = (): void => {
+      const wake = this.#wake;
+      this.#wake = null;
+      wake?.();
+    };
+    socket.on("readable", notify);
+    socket.on("end", () => {
+      this.#ended = true;
+      notify();
+    });
+    socket.on("error", (error: unknown) => {
+      this.#error ??= error;
+      notify();
+    });
+    socket.on("close", () => {
+      this.#ended = true;
+      notify();
+    });
+  }
+
+  /** The ALPN protocol agreed, or `null`. */
+  get alpnProtocol(): string | null {
+    return this.#socket.alpnProtocol || null;
+  }
+
+  async read(buffer: Uint8Array): Promise<number | null> {
+    for (;;) {
+      if (this.#closed) throw new NetError("closed", "the resource is closed", { op: "read" });
+      const chunk = this.#chunk ?? (this.#socket.read() as Uint8Array | null);
+      if (chunk !== null) {
+        const n = Math.min(chunk.length, buffer.length);
+        buffer.set(n === chunk.length ? chunk : chunk.subarray(0, n));
+        this.#chunk = n === chunk.length ? null : chunk.subarray(n);
+        return n;
+      }
+      if (this.#error !== undefined) throw this.#error;
+      if (this.#ended) return null;
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+  }
+
+  write(data: Uint8Array): Promise<number> {
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    return new Promise((resolve, reject) => {
+      this.#socket.write(
+        data,
+        (error?: Error | null) => error ? reject(error) : resolve(data.length),
+      );
+    });
+  }
+
+  closeWrite(): Promise<void> {
+    return new Promise((resolve) => this.#socket.end(() => resolve()));
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#socket.destroy();
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+}
+
+/**
+ * Runs a client handshake with `node:tls` over `conn` (which it now owns)
+ * under `deadline`; on any failure the connection is closed at once.
+ */
+export async function nodeHandshake(
+  conn: Deno.TcpConn,
+  settings: ClientTlsSettings,
+  deadline: Deadline | undefined,
+  op: string,
+  label: string,
+): Promise<NodeTlsTransport> {
+  const duplex = duplexOver(conn);
+  const name = settings.serverName;
+  const options: tls.ConnectionOptions = {
+    socket: duplex,
+    host: name,
+    rejectUnauthorized: true,
+  };
+  if (isIP(name) === 0) options.servername = name;
+  if (settings.caCerts !== undefined) options.ca = [...tls.rootCertificates, ...settings.caCerts];
+  if (settings.alpnProtocols !== undefined) options.ALPNProtocols = settings.alpnProtocols;
+  if (settings.cert !== undefined) options.cert = settings.cert;
+  if (settings.key !== undefined) options.key = settings.key;
+  let socket: tls.TLSSocket | undefined;
+  const secured = new Promise<void>((resolve, reject) => {
+    socket = tls.connect(options);
+    socket.once("secureConnect", () => resolve());
+    socket.once("error", reject);
+    socket.once("close", () => reject(new Error("connection closed during the handshake")));
+  });
+  const transport = new NodeTlsTransport(socket!);
+  try {
+    await (deadline === undefined ? secured : deadline.wait(secured));
+    return transport;
+  } catch (error) {
+    transport.close();
+    duplex.destroy();
+    throw handshakeError(error, op, label);
+  }
+}
+
+/**
+ * A server-side `Deno.TlsConn` as a transport: the first read or write
+ * waits for the handshake, so its failure is reported as `handshake_failed`.
+ */
+export class DenoTlsTransport implements StreamTransport {
+  readonly #conn: Deno.TlsConn;
+  readonly #label: string;
+  #handshake: Promise<Deno.TlsHandshakeInfo> | undefined;
+  #done = false;
+
+  constructor(conn: Deno.TlsConn, label: string) {
+    this.#conn = conn;
+    this.#label = label;
+  }
+
+  get conn(): Deno.TlsConn {
+    return this.#conn;
+  }
+
+  /** The handshake, started once. */
+  handshake(): Promise<Deno.TlsHandshakeInfo> {
+    return this.#handshake ??= this.#conn.handshake().then(
+      (info) => {
+        this.#done = true;
+        return info;
+      },
+      (error) => {
+        throw handshakeError(error, "handshake", this.#label);
+      },
+    );
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    return this.#done
+      ? this.#conn.read(buffer)
+      : this.handshake().then(() => this.#conn.read(buffer));
+  }
+
+  write(data: Uint8Array): Promise<number> {
+    return this.#done
+      ? this.#conn.write(data)
+      : this.handshake().then(() => this.#conn.write(data));
+  }
+
+  closeWrite(): Promise<void> {
+    return this.#conn.closeWrite();
+  }
+
+  close(): void {
+    this.#conn.close();
+  }
+}
