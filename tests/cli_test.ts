@@ -1,0 +1,564 @@
+/**
+ * The `nk` command, run as a user runs it: `deno run -A cli/mod.ts …` as a
+ * child with piped stdio, against real peers (python3, socat, curl, nc,
+ * sh) on loopback and in temporary directories.
+ */
+
+import assert from "node:assert/strict";
+import * as unix from "../unix/mod.ts";
+
+const CLI = new URL("../cli/mod.ts", import.meta.url).pathname;
+const ROOT = new URL("..", import.meta.url).pathname;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A stream read to its end in the background; `waitFor` awaits a pattern in what came so far. */
+class Collected {
+  #chunks: Uint8Array[] = [];
+  #text = "";
+  #ended = false;
+  #changed!: Promise<void>;
+  #notify!: () => void;
+  readonly done: Promise<void>;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#rearm();
+    this.done = (async () => {
+      for await (const chunk of stream) {
+        this.#chunks.push(chunk);
+        this.#text += decoder.decode(chunk, { stream: true });
+        this.#notify();
+        this.#rearm();
+      }
+      this.#ended = true;
+      this.#notify();
+    })();
+  }
+
+  #rearm(): void {
+    this.#changed = new Promise((resolve) => this.#notify = resolve);
+  }
+
+  get text(): string {
+    return this.#text;
+  }
+
+  get bytes(): Uint8Array {
+    const out = new Uint8Array(this.#chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const chunk of this.#chunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out;
+  }
+
+  /** Resolves with the first match of `pattern`; rejects if the stream ends without one. */
+  async waitFor(pattern: RegExp): Promise<RegExpExecArray> {
+    for (;;) {
+      const match = pattern.exec(this.#text);
+      if (match !== null) return match;
+      if (this.#ended) throw new Error(`ended before ${pattern}: ${JSON.stringify(this.#text)}`);
+      await this.#changed;
+    }
+  }
+}
+
+/** A running child with its stdout and stderr collected. */
+class Child {
+  readonly process: Deno.ChildProcess;
+  readonly stdout: Collected;
+  readonly stderr: Collected;
+  readonly #input: Promise<void>;
+
+  constructor(command: string, args: string[], stdin?: string | Uint8Array, cwd = ROOT) {
+    const process = new Deno.Command(command, {
+      args,
+      cwd,
+      stdin: stdin === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.process = process;
+    this.stdout = new Collected(process.stdout);
+    this.stderr = new Collected(this.process.stderr);
+    this.#input = stdin === undefined ? Promise.resolve() : (async () => {
+      const writer = process.stdin.getWriter();
+      await writer.write(typeof stdin === "string" ? encoder.encode(stdin) : stdin).catch(() => {});
+      await writer.close().catch(() => {});
+    })();
+  }
+
+  /** Waits for the exit and the end of its output. */
+  async done(): Promise<{ code: number; stdout: string; stderr: string }> {
+    const [status] = await Promise.all([
+      this.process.status,
+      this.stdout.done,
+      this.stderr.done,
+      this.#input,
+    ]);
+    return { code: status.code, stdout: this.stdout.text, stderr: this.stderr.text };
+  }
+}
+
+/** `nk ARGS` with every permission (or `flags`), stdin from `stdin` or /dev/null. */
+function nk(args: string[], stdin?: string | Uint8Array, flags = ["-A"]): Child {
+  return new Child(Deno.execPath(), ["run", ...flags, CLI, ...args], stdin);
+}
+
+/** Runs `nk ARGS` to its end. */
+function nkRun(
+  args: string[],
+  stdin?: string,
+  flags?: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return nk(args, stdin, flags).done();
+}
+
+/** The port of a `-v` "listening on tcp-listen:127.0.0.1:PORT" line. */
+async function listeningPort(child: Child): Promise<number> {
+  const match = await child.stderr.waitFor(/listening on tcp-listen:127\.0\.0\.1:(\d+)/);
+  return Number(match[1]);
+}
+
+/** Runs a real client program to its end. */
+function client(
+  command: string,
+  args: string[],
+  stdin?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Child(command, args, stdin).done();
+}
+
+/** A fresh temporary directory, removed by the returned disposer. */
+async function tempDir(): Promise<{ dir: string } & AsyncDisposable> {
+  const dir = await Deno.makeTempDir({ prefix: "netkit-cli-" });
+  return { dir, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
+}
+
+/** A python3 TCP server for one peer: reads to end of stream, then answers and closes. */
+const PY_HALF_CLOSE = `
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+data = b""
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    data += b
+c.sendall(b"python got %d: " % len(data) + data.upper())
+c.close()
+s.close()
+`;
+
+/** An in-process TCP server: reads each peer to end of stream, then answers with what came, upper-cased. */
+function halfCloseServer(): { port: number; served: Promise<string[]> } & AsyncDisposable {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const seen: string[] = [];
+  const served = (async () => {
+    const conn = await listener.accept();
+    const got = await readAll(conn);
+    seen.push(decoder.decode(got));
+    const reply = encoder.encode(`after FIN: ${decoder.decode(got).toUpperCase()}`);
+    for (let at = 0; at < reply.length;) at += await conn.write(reply.subarray(at));
+    conn.close();
+    return seen;
+  })();
+  return {
+    port: listener.addr.port,
+    served,
+    [Symbol.asyncDispose]: async () => {
+      await served.catch(() => {});
+      listener.close();
+    },
+  };
+}
+
+/** Leaves a socket file nobody listens on at `path`, as a crashed server does. */
+async function staleSocket(path: string): Promise<void> {
+  const code =
+    "import socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\ns.close()";
+  assert.deepEqual((await client("python3", ["-c", code, path])).code, 0);
+}
+
+/** Sends `data` on `conn`, then a FIN (closeWrite), and reads the reply to its end. */
+async function exchange(conn: Deno.TcpConn, data: Uint8Array): Promise<Uint8Array> {
+  const sending = (async () => {
+    for (let at = 0; at < data.length;) at += await conn.write(data.subarray(at));
+    await conn.closeWrite();
+  })();
+  const got = await readAll(conn);
+  await sending;
+  conn.close();
+  return got;
+}
+
+/** Reads `conn` to its end of stream. */
+async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(65536);
+  for (;;) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    chunks.push(buffer.slice(0, n));
+  }
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/** One line on stderr, starting with "nk: ", and no stack trace. */
+function assertOneLine(stderr: string): void {
+  assert.match(stderr, /^nk: [^\n]+\n$/);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+}
+
+Deno.test("cli: --help, help VERB and --version", async () => {
+  const overview = await nkRun(["--help"]);
+  assert.deepEqual(overview.code, 0);
+  assert.match(overview.stdout, /Exit codes:/);
+  for (const verb of ["connect", "listen", "relay", "probe", "resolve", "ping"]) {
+    const page = await nkRun([verb, "--help"]);
+    assert.deepEqual(page.code, 0, verb);
+    assert.match(page.stdout, new RegExp(`^nk ${verb} `), verb);
+  }
+  const version = await nkRun(["--version"]);
+  assert.deepEqual(version.code, 0);
+  assert.match(version.stdout, /^nk \(netkit\) \d+\.\d+\.\d+\n$/);
+});
+
+Deno.test("cli: connect to a python3 server passes stdin's end as a FIN and reads the reply", async () => {
+  const server = new Child("python3", ["-c", PY_HALF_CLOSE]);
+  const port = Number((await server.stdout.waitFor(/^(\d+)\n/))[1]);
+  const result = await nkRun(["connect", `tcp:127.0.0.1:${port}`, "-v"], "hello\nworld\n");
+  assert.deepEqual((await server.done()).code, 0);
+  assert.deepEqual(result.code, 0, result.stderr);
+  assert.deepEqual(result.stdout, "python got 12: HELLO\nWORLD\n");
+  assert.match(result.stderr, /closed: 12 B ->, 27 B <-/);
+});
+
+Deno.test("cli: connect to a socat server on a unix socket (exec: tr behind it)", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.dir}/socat.sock`;
+  const server = new Child("socat", ["-d", "-d", `UNIX-LISTEN:${path}`, "EXEC:tr a-z A-Z"]);
+  await server.stderr.waitFor(/listening on/);
+  const result = await nkRun(["connect", `unix:${path}`], "through socat\n");
+  assert.deepEqual(result.code, 0, result.stderr);
+  assert.deepEqual(result.stdout, "THROUGH SOCAT\n");
+  assert.deepEqual((await server.done()).code, 0);
+});
+
+Deno.test("cli: listen takes a socat client: both directions, both exit 0", async () => {
+  const listener = nk(["listen", "tcp-listen:127.0.0.1:0", "-v"], "from nk\n");
+  const port = await listeningPort(listener);
+  const peer = await client("socat", ["-", `TCP:127.0.0.1:${port}`], "from socat\n");
+  const result = await listener.done();
+  assert.deepEqual(peer.code, 0, peer.stderr);
+  assert.deepEqual(peer.stdout, "from nk\n");
+  assert.deepEqual(result.code, 0, result.stderr);
+  assert.deepEqual(result.stdout, "from socat\n");
+});
+
+Deno.test("cli: listen --keep --exec sh -c serves curl one request after another", async () => {
+  await using tmp = await tempDir();
+  const script = `${tmp.dir}/http.sh`;
+  await Deno.writeTextFile(
+    script,
+    `read line\nprintf 'HTTP/1.0 200 OK\\r\\nContent-Length: 9\\r\\n\\r\\n'\n` +
+      `printf '%s\\n' "$line" | cut -c1-8\n`,
+  );
+  const listener = nk([
+    "listen",
+    "tcp-listen:127.0.0.1:0",
+    "--keep",
+    "-v",
+    "--exec",
+    `sh ${script}`,
+  ]);
+  const port = await listeningPort(listener);
+  for (const path of ["/one", "/two"]) {
+    const got = await client("curl", [
+      "-sS",
+      "--max-time",
+      "20",
+      `http://127.0.0.1:${port}${path}`,
+    ]);
+    assert.deepEqual(got.code, 0, got.stderr);
+    assert.deepEqual(got.stdout, `GET ${path}\n`);
+  }
+  listener.process.kill("SIGTERM");
+  const result = await listener.done();
+  assert.deepEqual(result.code, 143, result.stderr);
+  assert.match(result.stderr, /\[2\] .* closed: /);
+});
+
+Deno.test("cli: listen --exec cat echoes to nc, which half-closes with -N", async () => {
+  const listener = nk(["listen", "tcp-listen:127.0.0.1:0", "-v", "--exec", "cat"]);
+  const port = await listeningPort(listener);
+  const peer = await client("nc", ["-N", "127.0.0.1", String(port)], "echo through cat\n");
+  assert.deepEqual(peer.code, 0, peer.stderr);
+  assert.deepEqual(peer.stdout, "echo through cat\n");
+  const result = await listener.done();
+  assert.deepEqual(result.code, 0, result.stderr);
+  assert.match(result.stderr, /\(exit 0\)/);
+});
+
+Deno.test("cli: relay tcp-listen: -> unix: in front of an HTTP server on a unix socket, queried by curl", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.dir}/web.sock`;
+  const server = await unix.serve(path, (request) => {
+    return new Response(`unix says ${new URL(request.url).pathname}\n`);
+  });
+  try {
+    const relay = nk(["relay", "--fork", "-v", "tcp-listen:127.0.0.1:0", `unix:${path}`]);
+    const port = await listeningPort(relay);
+    const answers = await Promise.all(
+      ["/a", "/b", "/c"].map((p) =>
+        client("curl", ["-sS", "--max-time", "20", `http://127.0.0.1:${port}${p}`])
+      ),
+    );
+    assert.deepEqual(answers.map((a) => a.stdout), [
+      "unix says /a\n",
+      "unix says /b\n",
+      "unix says /c\n",
+    ]);
+    relay.process.kill("SIGINT");
+    const result = await relay.done();
+    assert.deepEqual(result.code, 130, result.stderr);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("cli: exec: with cat and with sh -c", async () => {
+  const cat = await nkRun(["connect", "exec:cat"], "cat me\n");
+  assert.deepEqual(cat.code, 0, cat.stderr);
+  assert.deepEqual(cat.stdout, "cat me\n");
+  const sh = await nkRun(["relay", "-", `exec:sh -c 'tr a-z A-Z; echo "done, $0"' nk`], "shout\n");
+  assert.deepEqual(sh.code, 0, sh.stderr);
+  assert.deepEqual(sh.stdout, "SHOUT\ndone, nk\n");
+  const failing = await nkRun(["connect", "exec:sh -c 'exit 3'", "-v"], "");
+  assert.deepEqual(failing.code, 0, failing.stderr);
+  assert.match(failing.stderr, /\(exit 3\)/);
+  const missing = await nkRun(["connect", "exec:/nonexistent/program"], "");
+  assert.deepEqual(missing.code, 3, missing.stderr);
+  assertOneLine(missing.stderr);
+});
+
+Deno.test("cli: relay passes the client's FIN to the far end, and the far end's reply comes back", async () => {
+  await using server = halfCloseServer();
+  const relay = nk(["relay", "-v", "tcp-listen:127.0.0.1:0", `tcp:127.0.0.1:${server.port}`]);
+  const port = await listeningPort(relay);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const reply = decoder.decode(await exchange(conn, encoder.encode("half closed")));
+  assert.deepEqual(reply, "after FIN: HALF CLOSED");
+  assert.deepEqual(await server.served, ["half closed"]);
+  const result = await relay.done();
+  assert.deepEqual(result.code, 0, result.stderr);
+  assert.match(result.stderr, /closed: 11 B ->, 22 B <-/);
+});
+
+Deno.test("cli: probe tells live, stale, not-a-socket and missing, removing nothing", async () => {
+  await using tmp = await tempDir();
+  const live = `${tmp.dir}/live.sock`;
+  const stale = `${tmp.dir}/stale.sock`;
+  const file = `${tmp.dir}/file`;
+  const listener = await unix.listen(live);
+  try {
+    await staleSocket(stale);
+    await Deno.writeTextFile(file, "not a socket");
+    const cases: [string, number, string][] = [
+      [live, 0, "live"],
+      [stale, 3, "stale"],
+      [file, 1, "not-a-socket"],
+      [`${tmp.dir}/missing.sock`, 3, "missing"],
+    ];
+    for (const [path, code, state] of cases) {
+      const result = await nkRun(["probe", `unix:${path}`]);
+      assert.deepEqual(result.code, code, `${state}: ${result.stderr}`);
+      assert.ok(result.stdout.startsWith(`${state} ${path} (`), result.stdout);
+    }
+    assert.ok((await Deno.lstat(stale)).isSocket);
+    assert.ok((await Deno.lstat(live)).isSocket);
+    assert.deepEqual(await Deno.readTextFile(file), "not a socket");
+  } finally {
+    await listener.close();
+  }
+});
+
+Deno.test("cli: bad usage is one line naming the mistake, exit code 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [[], /no verb given/],
+    [["frobnicate"], /unknown verb "frobnicate"/],
+    [["connect"], /nk connect takes ADDR, got 0 operands/],
+    [["connect", "tcp:localhost"], /has no port/],
+    [["connect", "tcp:127.0.0.1:99999"], /tcp:127\.0\.0\.1:99999/],
+    [["connect", "bogus:1"], /unknown address type "bogus"/],
+    [["connect", "nocolon"], /bad address "nocolon": expected TYPE:TARGET/],
+    [["connect", "tcp:127.0.0.1:80,frob=1"], /unknown option "frob" in address/],
+    [["connect", "tcp:127.0.0.1:80,timeout=soon"], /option timeout of tcp: wants milliseconds/],
+    [
+      ["listen", "unix-listen:/tmp/x.sock,mode=999"],
+      /option mode of unix-listen: wants permission bits/,
+    ],
+    [["connect", "exec:sh -c 'unbalanced"], /unbalanced ' in address/],
+    [["connect", "tcp-listen:9000"], /is a listening address: use nk listen/],
+    [["connect", "--frob", "tcp:127.0.0.1:80"], /unknown flag "--frob"/],
+    [["connect", "-x", "tcp:127.0.0.1:80"], /unknown flag "-x"/],
+    [["connect", "--timeout", "later", "tcp:127.0.0.1:80"], /flag --timeout wants milliseconds/],
+    [["probe", "--keep", "unix:/tmp/x"], /nk probe does not take --keep/],
+    [["listen", "--fork", "tcp-listen:0"], /--fork needs --exec CMD/],
+    [["listen", "--keep", "--fork", "tcp-listen:0"], /--keep and --fork exclude each other/],
+    [["probe", "tcp:127.0.0.1:80"], /nk probe takes unix:PATH/],
+    [["help", "frob"], /no verb "frob"/],
+  ];
+  for (const [args, pattern] of cases) {
+    const result = await nkRun(args);
+    assert.deepEqual(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+    assertOneLine(result.stderr);
+    assert.match(result.stderr, pattern, args.join(" "));
+    assert.deepEqual(result.stdout, "");
+  }
+});
+
+Deno.test("cli: refused, missing and unsupported exit 3, 3 and 6", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close(); // nobody listens there now
+  const refused = await nkRun(["connect", `tcp:127.0.0.1:${port}`]);
+  assert.deepEqual(refused.code, 3, refused.stderr);
+  assertOneLine(refused.stderr);
+  assert.match(refused.stderr, /connection refused/);
+  await using tmp = await tempDir();
+  const missing = await nkRun(["connect", `unix:${tmp.dir}/none.sock`]);
+  assert.deepEqual(missing.code, 3, missing.stderr);
+  assertOneLine(missing.stderr);
+  const ping = await nkRun(["ping", "127.0.0.1"]);
+  assert.deepEqual(ping.code, 6, ping.stderr);
+  assertOneLine(ping.stderr);
+});
+
+Deno.test("cli: a missing permission names the --allow-* flag, exit code 5", async () => {
+  const net = await nkRun(["connect", "tcp:127.0.0.1:9"], "", []);
+  assert.deepEqual(net.code, 5, net.stderr);
+  assertOneLine(net.stderr);
+  assert.match(net.stderr, /--allow-net/);
+  const read = await nkRun(["probe", "unix:/tmp/netkit-cli-no-such.sock"], undefined, []);
+  assert.deepEqual(read.code, 5, read.stderr);
+  assertOneLine(read.stderr);
+  assert.match(read.stderr, /--allow-read/);
+  const run = await nkRun(["connect", "exec:cat"], "", ["--allow-net"]);
+  assert.deepEqual(run.code, 5, run.stderr);
+  assertOneLine(run.stderr);
+  assert.match(run.stderr, /--allow-run/);
+});
+
+Deno.test("cli: SIGINT to listen unix-listen:PATH closes the socket and removes the path", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.dir}/sigint.sock`;
+  for (const extra of [[], ["--keep", "--exec", "cat"]]) {
+    const listener = nk(["listen", `unix-listen:${path},mode=0600`, "-v", ...extra]);
+    await listener.stderr.waitFor(/listening on unix-listen:/);
+    const info = await Deno.lstat(path);
+    assert.ok(info.isSocket);
+    assert.deepEqual(info.mode! & 0o777, 0o600);
+    listener.process.kill("SIGINT");
+    const result = await listener.done();
+    assert.deepEqual(result.code, 130, result.stderr);
+    assert.deepEqual([...Deno.readDirSync(tmp.dir)], [], `left behind after ${extra.join(" ")}`);
+  }
+});
+
+Deno.test("cli: a live unix path is refused, a stale one replaced", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.dir}/taken.sock`;
+  const holder = await unix.listen(path);
+  try {
+    const refused = await nkRun(["listen", `unix-listen:${path}`]);
+    assert.deepEqual(refused.code, 1, refused.stderr);
+    assertOneLine(refused.stderr);
+    assert.match(refused.stderr, /a server is listening on this path/);
+  } finally {
+    await holder.close();
+  }
+  await staleSocket(path);
+  const listener = nk(["listen", `unix-listen:${path}`, "-v", "--exec", "cat"]);
+  await listener.stderr.waitFor(/listening on/);
+  const echoed = await nkRun(["connect", `unix:${path}`], "replaced\n");
+  assert.deepEqual(echoed.stdout, "replaced\n");
+  assert.deepEqual((await listener.done()).code, 0);
+  assert.deepEqual([...Deno.readDirSync(tmp.dir)], []);
+});
+
+Deno.test("cli: 100 concurrent connections through relay --fork, every byte verified", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.dir}/echo.sock`;
+  const echo = Deno.listen({ transport: "unix", path });
+  const serving = (async () => {
+    const conns: Promise<void>[] = [];
+    for await (const conn of echo) {
+      conns.push(conn.readable.pipeTo(conn.writable).catch(() => {}));
+    }
+    await Promise.all(conns);
+  })();
+  const relay = nk(["relay", "--fork", "-v", "tcp-listen:127.0.0.1:0,backlog=128", `unix:${path}`]);
+  try {
+    const port = await listeningPort(relay);
+    const SIZE = 48 * 1024;
+    await Promise.all(Array.from({ length: 100 }, async (_, i) => {
+      const data = new Uint8Array(SIZE);
+      crypto.getRandomValues(data);
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      const back = await exchange(conn, data);
+      assert.deepEqual(back.length, SIZE, `connection ${i}`);
+      assert.ok(back.every((byte, at) => byte === data[at]), `connection ${i} bytes`);
+    }));
+  } finally {
+    relay.process.kill("SIGTERM");
+    await relay.done();
+    echo.close();
+    await serving;
+  }
+  const result = await relay.done();
+  assert.deepEqual(result.code, 143, result.stderr);
+  assert.deepEqual(result.stderr.match(/ closed: 49152 B ->, 49152 B <-, /g)?.length, 100);
+});
+
+Deno.test("cli: udp connect to an echo peer ends a moment after the reply", async () => {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (socket.addr as Deno.NetAddr).port;
+  const echoing = (async () => {
+    const [data, from] = await socket.receive();
+    await socket.send(data, from);
+  })();
+  const result = await nkRun(["connect", `udp:127.0.0.1:${port}`], "datagram\n");
+  await echoing;
+  socket.close();
+  assert.deepEqual(result.code, 0, result.stderr);
+  assert.deepEqual(result.stdout, "datagram\n");
+});
+
+Deno.test("cli: TLS addresses fail clearly in this build, exit code 6", async () => {
+  for (const address of ["tls:127.0.0.1:443", "tls-listen:127.0.0.1:0"]) {
+    const result = await nkRun(
+      address.startsWith("tls-listen") ? ["listen", address] : ["connect", address],
+    );
+    assert.deepEqual(result.code, 6, result.stderr);
+    assertOneLine(result.stderr);
+    assert.match(result.stderr, /not available in this build/);
+  }
+});
+
+Deno.test("cli: resolve localhost", async () => {
+  const result = await nkRun(["resolve", "localhost", "--family", "inet"]);
+  assert.deepEqual(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^127\.0\.0\.1\n/);
+});
