@@ -3,8 +3,9 @@
  *
  * Every module runs for real, through the runnable samples in `examples/`:
  * a unix echo server with permissions and stale-path cleanup and a web
- * server on a unix socket, TCP echo with half-close, UDP echo, a connected
- * socket's receive filter and multicast, a process pipeline and a file map,
+ * server on a unix socket, TCP echo with half-close, TLS echo and a
+ * STARTTLS upgrade, UDP echo, a connected socket's receive filter and
+ * multicast, a process pipeline and a file map,
  * timers and a select loop. Each sample cleans up what it creates (temporary
  * directories, sockets, children). A failing section is reported and makes
  * the tour exit with code 1; the other sections still run.
@@ -17,6 +18,8 @@ import { NetError, VERSION } from "../mod.ts";
 import { demo as unixEcho } from "./ipc_unix_echo.ts";
 import { demo as unixWebServer } from "./unix_web_server.ts";
 import { demo as tcpEcho } from "./tcp_echo.ts";
+import { demo as tlsEcho } from "./tls_echo.ts";
+import { demo as starttls } from "./starttls.ts";
 import { demo as udpEcho } from "./udp_echo.ts";
 import { demo as multicast } from "./multicast.ts";
 import { demo as spawnPipeline } from "./spawn_pipeline.ts";
@@ -57,6 +60,7 @@ async function multicastOrSkip(): Promise<string[]> {
 const sections: [title: string, steps: (() => Promise<string[]>)[]][] = [
   ["unix — Ward's echo sample, Racket's web server on a socket", [unixEcho, unixWebServer]],
   ["tcp — lsocket's echo sample with half-close, IPv4 and IPv6", [tcpEcho]],
+  ["tls — an echo over TLS with a run-time certificate, a STARTTLS upgrade", [tlsEcho, starttls]],
   ["udp — lsocket's echo sample, sock's connected filter, multicast", [
     udpEcho,
     udpFilter,
