@@ -1,0 +1,156 @@
+/**
+ * netkit TLS vs raw Deno `connectTls`/`listenTls`, same workload in each
+ * group (raw Deno is the baseline): bulk transfer, 64-byte ping-pong and
+ * handshakes per second. The certificate is made at start-up with openssl
+ * into a temp dir that is removed at exit.
+ *
+ * Run: `deno bench -A bench/tls_bench.ts`. Bulk moves 32 MiB per iteration
+ * (the ratio does not depend on the size; 256 MiB runs are too slow for a
+ * shared CI machine).
+ *
+ * @module
+ */
+
+import { connectTls, listenTls } from "../tcp/mod.ts";
+import { sampleCert } from "../examples/_tls_cert.ts";
+
+const HOST = "127.0.0.1";
+const BULK_BYTES = 32 * 1024 * 1024;
+const CHUNK = 64 * 1024;
+const PING_ROUNDS = 2000;
+const PING_SIZE = 64;
+const HANDSHAKES = 50;
+
+const pem = await sampleCert();
+globalThis.addEventListener("unload", () => void pem[Symbol.asyncDispose]());
+const { ca, cert, key } = pem;
+
+async function rawWriteAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < data.length) written += await conn.write(data.subarray(written));
+}
+
+async function rawReadExact(conn: Deno.Conn, buffer: Uint8Array): Promise<void> {
+  let got = 0;
+  while (got < buffer.length) {
+    const n = await conn.read(buffer.subarray(got));
+    if (n === null) throw new Error("unexpected end of stream");
+    got += n;
+  }
+}
+
+async function rawPair(): Promise<[Deno.TlsConn, Deno.TlsConn, Deno.TlsListener]> {
+  const listener = Deno.listenTls({ hostname: HOST, port: 0, cert, key });
+  const [client, server] = await Promise.all([
+    Deno.connectTls({ hostname: "localhost", port: listener.addr.port, caCerts: [ca] }),
+    listener.accept(),
+  ]);
+  await Promise.all([client.handshake(), server.handshake()]);
+  return [client, server, listener];
+}
+
+async function netkitPair() {
+  const listener = listenTls({ hostname: HOST, port: 0, cert, key });
+  const accepted = listener.accept();
+  const client = await connectTls("localhost", listener.addr.port, { caCerts: [ca] });
+  const server = await accepted;
+  await server.handshake();
+  return { client, server, listener };
+}
+
+const chunk = new Uint8Array(CHUNK).fill(7);
+
+Deno.bench("raw Deno TLS bulk 32 MiB", { group: "tls bulk", baseline: true }, async () => {
+  const [client, server, listener] = await rawPair();
+  const sink = new Uint8Array(256 * 1024);
+  const reading = (async () => {
+    let got = 0;
+    while (got < BULK_BYTES) got += (await server.read(sink)) ?? 0;
+  })();
+  for (let sent = 0; sent < BULK_BYTES; sent += CHUNK) await rawWriteAll(client, chunk);
+  await reading;
+  client.close();
+  server.close();
+  listener.close();
+});
+
+Deno.bench("netkit TLS bulk 32 MiB", { group: "tls bulk" }, async () => {
+  const { client, server, listener } = await netkitPair();
+  const reading = (async () => {
+    let got = 0;
+    while (got < BULK_BYTES) got += (await server.read(256 * 1024))?.length ?? 0;
+  })();
+  for (let sent = 0; sent < BULK_BYTES; sent += CHUNK) await client.writeAll(chunk);
+  await reading;
+  client.close();
+  server.close();
+  await listener[Symbol.asyncDispose]();
+});
+
+Deno.bench("raw Deno TLS ping-pong 64 B", { group: "tls ping-pong", baseline: true }, async () => {
+  const [client, server, listener] = await rawPair();
+  const out = new Uint8Array(PING_SIZE);
+  const a = new Uint8Array(PING_SIZE);
+  const b = new Uint8Array(PING_SIZE);
+  const echo = (async () => {
+    for (let i = 0; i < PING_ROUNDS; i++) {
+      await rawReadExact(server, b);
+      await rawWriteAll(server, b);
+    }
+  })();
+  for (let i = 0; i < PING_ROUNDS; i++) {
+    await rawWriteAll(client, out);
+    await rawReadExact(client, a);
+  }
+  await echo;
+  client.close();
+  server.close();
+  listener.close();
+});
+
+Deno.bench("netkit TLS ping-pong 64 B", { group: "tls ping-pong" }, async () => {
+  const { client, server, listener } = await netkitPair();
+  const out = new Uint8Array(PING_SIZE);
+  const echo = (async () => {
+    for (let i = 0; i < PING_ROUNDS; i++) await server.writeAll(await server.readExact(PING_SIZE));
+  })();
+  for (let i = 0; i < PING_ROUNDS; i++) {
+    await client.writeAll(out);
+    await client.readExact(PING_SIZE);
+  }
+  await echo;
+  client.close();
+  server.close();
+  await listener[Symbol.asyncDispose]();
+});
+
+Deno.bench(
+  `raw Deno TLS ${HANDSHAKES} handshakes`,
+  { group: "tls handshakes", baseline: true },
+  async () => {
+    const listener = Deno.listenTls({ hostname: HOST, port: 0, cert, key });
+    for (let i = 0; i < HANDSHAKES; i++) {
+      const [client, server] = await Promise.all([
+        Deno.connectTls({ hostname: "localhost", port: listener.addr.port, caCerts: [ca] }),
+        listener.accept(),
+      ]);
+      await Promise.all([client.handshake(), server.handshake()]);
+      client.close();
+      server.close();
+    }
+    listener.close();
+  },
+);
+
+Deno.bench(`netkit TLS ${HANDSHAKES} handshakes`, { group: "tls handshakes" }, async () => {
+  const listener = listenTls({ hostname: HOST, port: 0, cert, key });
+  for (let i = 0; i < HANDSHAKES; i++) {
+    const accepted = listener.accept();
+    const client = await connectTls("localhost", listener.addr.port, { caCerts: [ca] });
+    const server = await accepted;
+    await server.handshake();
+    client.close();
+    server.close();
+  }
+  await listener[Symbol.asyncDispose]();
+});
