@@ -44,3 +44,13 @@ export type { AcceptSource } from "./common/listener.ts";
 export type { ReadLineOptions, ShutdownHow, StreamInit, StreamTransport } from "./common/stream.ts";
 export { isSelectable, pollable } from "./common/readiness.ts";
 export type { Pollable, Selectable } from "./common/readiness.ts";
+export { nativeSupport } from "./common/native.ts";
+export type {
+  NativeSupport,
+  PeerCredentials,
+  ReadOnlyOptionName,
+  SocketOptionName,
+  SocketOptionValues,
+  SocketType,
+  WritableOptionName,
+} from "./common/native.ts";

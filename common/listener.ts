@@ -14,6 +14,9 @@ import type { DeadlineOptions } from "./deadline.ts";
 import { toNetError } from "./_errors.ts";
 import { type Pollable, pollable } from "./readiness.ts";
 import { ReadySlot } from "./_single_flight.ts";
+import type { SocketOptionName, SocketOptionValues, WritableOptionName } from "./native.ts";
+import { NativeSocket } from "./_native/socket.ts";
+import { closingOf, filenoOf, getOptionOf, setOptionOf } from "./_native/ops.ts";
 
 /** A connection reset while still queued (Deno: ENOTCONN from getpeername, or ECONNABORTED). */
 const DIED_IN_QUEUE = /^(NotConnected|ConnectionAborted|ConnectionReset)$/;
@@ -56,6 +59,7 @@ export abstract class Listener<S, C extends { close(): void } = { close(): void 
   readonly #slot: ReadySlot<C, C>;
   readonly #wrap: (conn: C) => S;
   readonly #label: string | undefined;
+  readonly #source: object;
 
   /**
    * Wraps a runtime listener; `TcpListener` and `UnixListener` call this.
@@ -67,6 +71,7 @@ export abstract class Listener<S, C extends { close(): void } = { close(): void 
   protected constructor(source: AcceptSource<C>, wrap: (conn: C) => S, label: string | undefined) {
     this.#wrap = wrap;
     this.#label = label;
+    this.#source = source;
     this.#slot = new ReadySlot<C, C>({
       run: () => source.accept(),
       keep: (conn) => conn,
@@ -136,7 +141,9 @@ export abstract class Listener<S, C extends { close(): void } = { close(): void 
    * ```
    */
   close(): boolean {
-    return this.#slot.close();
+    if (!this.#slot.close()) return false;
+    if (this.#native !== undefined) closingOf(this.#native, this.#label);
+    return true;
   }
 
   /** Closes and waits until the accept in flight has settled, so the port or path is free. */
@@ -156,4 +163,76 @@ export abstract class Listener<S, C extends { close(): void } = { close(): void 
   }
 
   #readiness: Pollable | undefined;
+
+  // --- below Deno (--allow-ffi) ----------------------------------------------
+
+  /** The runtime socket's native side, made at the first call that needs it. */
+  #native: NativeSocket | undefined;
+
+  get #socket(): NativeSocket {
+    return this.#native ??= new NativeSocket("listener", this.#source, () => this.#label);
+  }
+
+  /**
+   * The socket's descriptor (XPIO `fileno`, lsocket `getfd`), found on the
+   * first call and remembered until close; netkit still owns it. Needs
+   * `--allow-ffi`.
+   *
+   * @returns The descriptor number.
+   * @throws {NetError} `not_supported` without `--allow-ffi` or when the
+   *   socket cannot be told apart from another; `closed` after `close()`.
+   *
+   * @example
+   * ```ts
+   * import { listen } from "@netkit/netkit/tcp";
+   *
+   * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * console.log(listener.fileno() > 2); // true
+   * ```
+   */
+  fileno(): number {
+    return filenoOf(this.#socket, this.#slot.closed, this.#label);
+  }
+
+  /**
+   * Sets a socket option by its POSIX name (the table is in the guide;
+   * e.g. `so_rcvbuf`, `so_reuseport`, `ip_ttl`). Needs `--allow-ffi`.
+   *
+   * @param name The option's name, lower case.
+   * @param value Its value.
+   * @throws {NetError} `invalid_argument` (field `name` or `value`),
+   *   `not_supported` (no `--allow-ffi`, read-only, or refused by the kernel),
+   *   `access_denied`, `closed`.
+   *
+   * @example
+   * ```ts
+   * import { listen } from "@netkit/netkit/tcp";
+   *
+   * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * listener.setOption("so_rcvbuf", 262144);
+   * console.log(listener.getOption("so_rcvbuf")); // 524288
+   * ```
+   */
+  setOption<K extends WritableOptionName>(name: K, value: SocketOptionValues[K]): void {
+    setOptionOf(this.#socket, name, value, this.#slot.closed, this.#label);
+  }
+
+  /**
+   * Reads a socket option from the kernel (getsockopt). Needs `--allow-ffi`.
+   *
+   * @param name The option's name, lower case.
+   * @returns Its current value.
+   * @throws {NetError} as `setOption`.
+   *
+   * @example
+   * ```ts
+   * import { listen } from "@netkit/netkit/tcp";
+   *
+   * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * console.log(listener.getOption("so_acceptconn"), listener.getOption("so_type")); // true "stream"
+   * ```
+   */
+  getOption<K extends SocketOptionName>(name: K): SocketOptionValues[K] {
+    return getOptionOf(this.#socket, name, this.#slot.closed, this.#label) as SocketOptionValues[K];
+  }
 }

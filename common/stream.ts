@@ -18,6 +18,9 @@ import { registerStreamInternals } from "./_stream_internals.ts";
 import { DEADLINE_RULES, invalidArgument, validateOptions } from "./_options.ts";
 import type { Schema } from "./_options.ts";
 import { type Pollable, pollable } from "./readiness.ts";
+import type { SocketOptionName, SocketOptionValues, WritableOptionName } from "./native.ts";
+import { NativeSocket } from "./_native/socket.ts";
+import { abortOf, closingOf, filenoOf, getOptionOf, setOptionOf } from "./_native/ops.ts";
 
 /**
  * What a {@linkcode Stream} runs over: a `Deno.Conn`, or anything with the
@@ -180,6 +183,8 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     this.#closed = true;
     this.#start = this.#end = 0;
     this.#buffer = EMPTY;
+    // The descriptor goes with the transport: whoever takes it finds it again.
+    this.#native?.forget();
     return this.#transport;
   }
 
@@ -922,6 +927,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     this.#start = this.#end = 0;
     if (!this.#shared && !this.#reading) recycle(this.#buffer);
     this.#buffer = EMPTY;
+    if (this.#native !== undefined) closingOf(this.#native, this.#label);
     try {
       this.#transport.close();
     } catch {
@@ -933,6 +939,123 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
     return Promise.resolve();
+  }
+
+  // --- below Deno (--allow-ffi) ----------------------------------------------
+
+  /** The native side, made at the first call that needs it (none before: no cost). */
+  #native: NativeSocket | undefined;
+
+  get #socket(): NativeSocket {
+    return this.#native ??= new NativeSocket("stream", this.#transport, () => this.#label);
+  }
+
+  /**
+   * The socket's descriptor (XPIO `fileno`, lsocket `getfd`), found in the
+   * process's descriptor table on the first call and remembered until
+   * close. netkit still owns it: do not close it. Needs `--allow-ffi`.
+   *
+   * @returns The descriptor number.
+   * @throws {NetError} `not_supported` without `--allow-ffi` (or for a
+   *   stream that is no socket, or a socket netkit cannot tell apart from
+   *   others); `closed` after `close()`.
+   *
+   * @example
+   * ```ts
+   * import { connect, listen } from "@netkit/netkit/tcp";
+   *
+   * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await connect("127.0.0.1", listener.addr.port);
+   * await using _server = await listener.accept();
+   * console.log(Deno.readLinkSync(`/proc/self/fd/${client.fileno()}`).startsWith("socket:")); // true
+   * ```
+   */
+  fileno(): number {
+    return filenoOf(this.#socket, this.#closed, this.#label);
+  }
+
+  /**
+   * Sets a socket option by its POSIX name (sock `setopt`, XPIO
+   * `setsockopt`): `so_rcvbuf`, `so_sndbuf`, `so_linger`, `so_keepalive`,
+   * `tcp_nodelay`, `tcp_keepidle`, `ip_ttl`, … (the whole table is in the
+   * guide). Needs `--allow-ffi`, except `tcp_nodelay` and `so_keepalive` on a
+   * TCP stream.
+   *
+   * @param name The option's name, lower case.
+   * @param value Its value (boolean, integer, `null` for `so_linger` off, …).
+   * @throws {NetError} `invalid_argument` (field `name`: unknown, or not for
+   *   this socket; field `value`: wrong type or range); `not_supported`
+   *   without `--allow-ffi`, for a read-only option, or when the kernel
+   *   refuses (EINVAL, ENOPROTOOPT); `access_denied` (EPERM); `closed`.
+   *
+   * @example A larger receive buffer, read back from the kernel
+   * ```ts
+   * import { connect, listen } from "@netkit/netkit/tcp";
+   *
+   * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await connect("127.0.0.1", listener.addr.port);
+   * await using _server = await listener.accept();
+   * client.setOption("so_rcvbuf", 65536);
+   * console.log(client.getOption("so_rcvbuf")); // 131072 (Linux doubles it)
+   * ```
+   */
+  setOption<K extends WritableOptionName>(name: K, value: SocketOptionValues[K]): void {
+    setOptionOf(this.#socket, name, value, this.#closed, this.#label);
+  }
+
+  /**
+   * Reads a socket option from the kernel (sock `getopt`, XPIO
+   * `getsockopt`), including the read-only `so_error`, `so_type`,
+   * `so_acceptconn`, `so_peercred` (unix) and `o_nonblock`. Needs
+   * `--allow-ffi`.
+   *
+   * @param name The option's name, lower case.
+   * @returns Its current value.
+   * @throws {NetError} as {@linkcode Stream.setOption}.
+   *
+   * @example Who is on the other end of a unix stream
+   * ```ts
+   * import { connect, listen } from "@netkit/netkit/unix";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await using listener = await listen(`${dir}/who.sock`);
+   * await using client = await connect(listener.path);
+   * await using server = await listener.accept();
+   * console.log(server.getOption("so_peercred").pid === Deno.pid); // true
+   * console.log(client.getOption("so_type")); // "stream"
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  getOption<K extends SocketOptionName>(name: K): SocketOptionValues[K] {
+    return getOptionOf(this.#socket, name, this.#closed, this.#label) as SocketOptionValues[K];
+  }
+
+  /**
+   * An abortive close (RFC 793 ABORT, sock's RST): unsent and unread data
+   * are discarded and the stream is closed. A TCP peer's next read or
+   * write then rejects `connection_reset`. A unix peer sees that only when
+   * unread input was discarded (Linux resets unix peers in that case alone;
+   * otherwise it reads end of stream). Needs `--allow-ffi`; harmless on a
+   * closed stream.
+   *
+   * @throws {NetError} `not_supported` without `--allow-ffi`, or for a
+   *   stream that is not a TCP or unix socket (the stream stays open then).
+   *
+   * @example
+   * ```ts
+   * import { connect, listen } from "@netkit/netkit/tcp";
+   *
+   * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await connect("127.0.0.1", listener.addr.port);
+   * await using server = await listener.accept();
+   * client.abort();
+   * console.log(await server.read().catch((error) => error.code)); // "connection_reset"
+   * ```
+   */
+  abort(): void {
+    if (this.#closed) return;
+    abortOf(this.#socket, this.#label);
+    this.close();
   }
 
   // --- iteration and web streams --------------------------------------------

@@ -8,11 +8,13 @@
 import { hostPortLabel } from "../common/_address.ts";
 import { closedError, toNetError } from "../common/_errors.ts";
 import { NetError } from "../common/errors.ts";
-import { invalidArgument, show } from "../common/_options.ts";
+import { show } from "../common/_options.ts";
+import type { SocketOptionName, SocketOptionValues, WritableOptionName } from "../common/native.ts";
+import { holdsDescriptor } from "../common/_native/fd.ts";
 import type { DeadlineOptions } from "../common/deadline.ts";
 import { Stream } from "../common/stream.ts";
 
-/** The socket options Deno can set on a TCP connection. */
+/** The socket options Deno itself can set on a TCP connection (no `--allow-ffi` needed). */
 export type TcpOptionName = "tcp_nodelay" | "so_keepalive";
 
 /** How a connection is set up when netkit makes its stream. */
@@ -22,48 +24,6 @@ export interface TcpStreamInit {
   /** Turn TCP keep-alive probes on (SO_KEEPALIVE). Default: left as is (off). */
   keepAlive?: boolean;
 }
-
-const KEEPALIVE_REASON = "Deno can only switch SO_KEEPALIVE on or off " +
-  "(setKeepAlive); the probe timing keeps the system's default";
-const BUFFER_REASON = "Deno exposes no setsockopt/getsockopt for socket buffers; " +
-  "the kernel sizes them automatically";
-const GENERIC_REASON = "Deno exposes only TCP_NODELAY and SO_KEEPALIVE on a TCP connection " +
-  "(no setsockopt/getsockopt)";
-
-/** Documented option names Deno cannot reach, each with the reason. */
-const UNSUPPORTED: Record<string, string> = {
-  so_rcvbuf: BUFFER_REASON,
-  so_sndbuf: BUFFER_REASON,
-  so_rcvlowat: BUFFER_REASON,
-  so_sndlowat: BUFFER_REASON,
-  so_linger: "Deno's close() always sends FIN first (shutdown, then close) and exposes no " +
-    "SO_LINGER, so an abortive close (RST) cannot be asked for",
-  so_reuseaddr: "Deno sets SO_REUSEADDR on every TCP listener itself and exposes no " +
-    "setsockopt on a connection",
-  so_reuseport: "only a listener can share its port: listen({ reusePort: true })",
-  so_broadcast: "broadcast is a UDP option; a TCP connection has one peer",
-  o_nonblock: "Deno's sockets are always non-blocking underneath; netkit's calls wait " +
-    "asynchronously (with timeout/signal) and never block the thread",
-  so_rcvtimeo: "use the timeout/signal options of each read instead",
-  so_sndtimeo: "use the timeout/signal options of each write instead",
-  so_error: GENERIC_REASON + "; errors are reported by the next read or write",
-  so_type: GENERIC_REASON,
-  so_acceptconn: GENERIC_REASON,
-  so_dontroute: GENERIC_REASON,
-  so_oobinline: GENERIC_REASON + "; Deno has no out-of-band data",
-  so_priority: GENERIC_REASON,
-  ip_ttl: GENERIC_REASON,
-  ip_tos: GENERIC_REASON,
-  ipv6_v6only: "only at bind time, and Deno's listen does not expose it",
-  tcp_keepidle: KEEPALIVE_REASON,
-  tcp_keepintvl: KEEPALIVE_REASON,
-  tcp_keepcnt: KEEPALIVE_REASON,
-  tcp_maxseg: GENERIC_REASON,
-  tcp_cork: GENERIC_REASON,
-  tcp_quickack: GENERIC_REASON,
-  tcp_user_timeout: GENERIC_REASON,
-  tcp_fastopen: GENERIC_REASON,
-};
 
 /**
  * A TCP connection: every member of netkit's `Stream` (reads with deadlines
@@ -79,7 +39,8 @@ const UNSUPPORTED: Record<string, string> = {
  * server that stops early should `shutdown("w")`, read until the peer's end
  * of stream, then close (sock's advice for pipelined HTTP). Input netkit has
  * already pulled into its buffer counts as read for the kernel. An abortive
- * close on request (SO_LINGER 0) is not possible on Deno (`not_supported`).
+ * close on request is `abort()`, or `setOption("so_linger", 0)` then
+ * `close()` (both need `--allow-ffi`).
  *
  * @example
  * ```ts
@@ -197,30 +158,18 @@ export class TcpStream extends Stream {
     }
   }
 
-  #known(op: string, name: unknown): TcpOptionName {
-    if (name === "tcp_nodelay" || name === "so_keepalive") return name;
-    if (typeof name === "string" && name in UNSUPPORTED) {
-      throw new NetError("not_supported", `${name} is not supported: ${UNSUPPORTED[name]}`, {
-        op,
-        address: this.#label,
-        field: "name",
-      });
-    }
-    throw invalidArgument(op, "name", '"tcp_nodelay" or "so_keepalive"', name);
-  }
-
   /**
    * Sets a socket option by its POSIX name (sock's `setopt`, XPIO's
-   * `setsockopt`). Deno can set `tcp_nodelay` and `so_keepalive` (booleans);
-   * every other documented name (`so_rcvbuf`, `so_sndbuf`, `so_linger`,
-   * `so_reuseaddr`, `so_broadcast`, `o_nonblock`, `ip_ttl`, `tcp_keepidle`,
-   * …) fails with `not_supported` and the reason.
+   * `setsockopt`). `tcp_nodelay` and `so_keepalive` go through Deno and work
+   * without `--allow-ffi`; every other name of the table (`so_rcvbuf`,
+   * `so_linger`, `tcp_keepidle`, `tcp_user_timeout`, `ip_ttl`, …) needs it.
    *
    * @param name The option's POSIX name, lower case.
-   * @param value Its value: a boolean for the two supported options.
-   * @throws {NetError} `not_supported` for an option Deno cannot set;
-   *   `invalid_argument` (field `name` or `value`) for an unknown name or a
-   *   wrong value type; `closed` after `close()`.
+   * @param value Its value (a boolean for the two Deno options).
+   * @throws {NetError} `invalid_argument` (field `name` or `value`) for an
+   *   unknown name, one that does not apply to TCP, or a wrong value;
+   *   `not_supported` without `--allow-ffi` (naming it) or when the kernel
+   *   refuses; `closed` after `close()`.
    *
    * @example Turn Nagle's algorithm back on for bulk writes
    * ```ts
@@ -234,8 +183,8 @@ export class TcpStream extends Stream {
    * console.log(client.getOption("tcp_nodelay"), client.getOption("so_keepalive")); // false true
    * ```
    */
-  setOption(name: string, value: boolean): void {
-    const option = this.#known("setOption", name);
+  override setOption<K extends WritableOptionName>(name: K, value: SocketOptionValues[K]): void {
+    if (name !== "tcp_nodelay" && name !== "so_keepalive") return super.setOption(name, value);
     if (typeof value !== "boolean") {
       throw new NetError("invalid_argument", `value must be a boolean (got ${show(value)})`, {
         op: "setOption",
@@ -245,7 +194,7 @@ export class TcpStream extends Stream {
     }
     if (this.closed) throw closedError("setOption", this.#label);
     try {
-      this.#apply(option, value);
+      this.#apply(name, value);
     } catch (error) {
       if (this.closed) throw closedError("setOption", this.#label);
       throw toNetError(error, "setOption", this.#label);
@@ -253,16 +202,14 @@ export class TcpStream extends Stream {
   }
 
   /**
-   * Reads a socket option back (sock's `getopt`, XPIO's `getsockopt`). Deno
-   * has no getsockopt, so the answer is the value netkit set: `tcp_nodelay`
-   * is `true` unless the connection was made with `noDelay: false` or set
-   * otherwise since; `so_keepalive` is `false` (the system default) unless
-   * set.
+   * Reads a socket option (sock's `getopt`, XPIO's `getsockopt`) from the
+   * kernel. `tcp_nodelay` and `so_keepalive` also work without
+   * `--allow-ffi`: until the descriptor was looked up they answer what
+   * netkit set (nothing else can have changed them), then the kernel.
    *
-   * @param name `"tcp_nodelay"` or `"so_keepalive"`.
-   * @returns The value netkit last set on this connection.
-   * @throws {NetError} `not_supported` for an option Deno cannot read;
-   *   `invalid_argument` for an unknown name; `closed` after `close()`.
+   * @param name The option's POSIX name, lower case.
+   * @returns Its current value.
+   * @throws {NetError} as {@linkcode TcpStream.setOption}.
    *
    * @example
    * ```ts
@@ -274,9 +221,13 @@ export class TcpStream extends Stream {
    * console.log(client.getOption("so_keepalive")); // true
    * ```
    */
-  getOption(name: string): boolean {
-    const option = this.#known("getOption", name);
+  override getOption<K extends SocketOptionName>(name: K): SocketOptionValues[K] {
+    if (name !== "tcp_nodelay" && name !== "so_keepalive") return super.getOption(name);
     if (this.closed) throw closedError("getOption", this.#label);
-    return option === "tcp_nodelay" ? this.#noDelay : this.#keepAlive;
+    if (!holdsDescriptor(this.#conn)) {
+      return (name === "tcp_nodelay" ? this.#noDelay : this.#keepAlive) as SocketOptionValues[K];
+    }
+    if (!this.#noDelaySet) this.#syncNoDelay();
+    return super.getOption(name);
   }
 }

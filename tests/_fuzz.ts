@@ -196,3 +196,124 @@ export function validDeadline(value: unknown): boolean {
   }
   return true;
 }
+
+/** Every socket option name of the table, for the option properties. */
+export const OPTION_NAMES = [
+  "so_rcvbuf",
+  "so_sndbuf",
+  "so_keepalive",
+  "so_reuseaddr",
+  "so_reuseport",
+  "so_broadcast",
+  "so_linger",
+  "so_error",
+  "so_type",
+  "so_acceptconn",
+  "so_peercred",
+  "tcp_nodelay",
+  "tcp_keepidle",
+  "tcp_keepintvl",
+  "tcp_keepcnt",
+  "tcp_user_timeout",
+  "tcp_congestion",
+  "ip_ttl",
+  "ip_tos",
+  "ipv6_unicast_hops",
+  "ipv6_v6only",
+  "ip_multicast_ttl",
+  "ip_multicast_loop",
+  "ip_multicast_if",
+  "ipv6_multicast_hops",
+  "ipv6_multicast_loop",
+  "ipv6_multicast_if",
+  "o_nonblock",
+] as const;
+
+/** Option names: the table's, near misses (case, prefix, typo) and anything at all. */
+export const optionName: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...OPTION_NAMES) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      "SO_RCVBUF",
+      "so_rcvbuf ",
+      "so_nodelay",
+      "tcp_cork",
+      "",
+      "__proto__",
+    ),
+  },
+  { weight: 1, arbitrary: anything },
+);
+
+/**
+ * Option values: in range, at and past the edges, of the wrong type.
+ * Congestion names are only ones the kernel has or plainly lacks (an
+ * unknown one would make it try to load a module).
+ */
+export const optionValue: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 3, arbitrary: fc.boolean() },
+  { weight: 3, arbitrary: fc.integer({ min: -2, max: 300 }) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(null, 0, 1, 127, 128, 255, 256, 32767, 32768, 2 ** 31 - 1, 2 ** 31),
+  },
+  { weight: 1, arbitrary: fc.constantFrom("reno", "127.0.0.1", "0.0.0.0", "::1", "4096") },
+  { weight: 1, arbitrary: anything },
+);
+
+/** A value that may be handed to the kernel as a congestion control name. */
+function safeValue(name: unknown, value: unknown): unknown {
+  return name === "tcp_congestion" && typeof value === "string" && value !== "reno" ? 7 : value;
+}
+
+/** What `setOption`/`getOption` may answer besides success. */
+const OPTION_FAILURES = [
+  "invalid_argument",
+  "not_supported",
+  "access_denied",
+  "address_not_available",
+];
+
+/** Socket-like objects with the native option calls. */
+export interface OptionTarget {
+  setOption(name: never, value: never): void;
+  getOption(name: never): unknown;
+  fileno(): number;
+  readonly closed: boolean;
+}
+
+/**
+ * The option rule, for one name and value on `target`: a set either works
+ * (and a boolean, `tcp_keepidle` or `ip_ttl` reads back as set) or fails
+ * `invalid_argument` naming `name`/`value`, `not_supported`,
+ * `access_denied` or `address_not_available` (no such interface); on a
+ * closed object also `closed`. A `so_linger` set is undone at once (0 would
+ * make the close a reset).
+ */
+export async function checkOption(
+  target: OptionTarget,
+  name: unknown,
+  value: unknown,
+): Promise<void> {
+  value = safeValue(name, value);
+  const set = await outcome(() => target.setOption(name as never, value as never));
+  const allowed = target.closed ? [...OPTION_FAILURES, "closed"] : OPTION_FAILURES;
+  if (!set.ok) {
+    assert.ok(allowed.includes(set.error.code), set.error.message);
+    if (set.error.code === "invalid_argument") {
+      assert.ok(set.error.field === "name" || set.error.field === "value", set.error.message);
+    }
+  }
+  const get = await outcome(() => target.getOption(name as never));
+  if (!get.ok) {
+    assert.ok(allowed.includes(get.error.code), get.error.message);
+  } else if (
+    set.ok && (typeof value === "boolean" || name === "tcp_keepidle" || name === "ip_ttl")
+  ) {
+    assert.deepEqual(get.value, value, `${String(name)} read back`);
+  }
+  if (set.ok && name === "so_linger") target.setOption("so_linger" as never, null as never);
+  const fd = await outcome(() => target.fileno());
+  if (!fd.ok) assert.ok([...allowed, "closed"].includes(fd.error.code), fd.error.message);
+}

@@ -16,9 +16,12 @@ import { lookupsSettled } from "../common/_address.ts";
 import {
   anything,
   assertInvalid,
+  checkOption,
   deadlineOptions,
   deadlineValue,
+  optionName,
   options,
+  optionValue,
   outcome,
   PARAMS,
   params,
@@ -215,6 +218,44 @@ Deno.test("TcpListener.accept and TcpStream options with arbitrary arguments suc
     }),
     PARAMS,
   );
+});
+
+Deno.test("socket options with arbitrary names and values on tcp and unix streams and listeners, open and closed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "netkit-fuzz-" });
+  await using tcpListener = tcp.listen({ hostname: "127.0.0.1", port: 0 });
+  await using unixListener = await unix.listen(`${dir}/o.sock`);
+  await using client = await tcp.connect("127.0.0.1", tcpListener.addr.port);
+  await using server = await tcpListener.accept();
+  await using unixClient = await unix.connect(unixListener.path);
+  await using unixServer = await unixListener.accept();
+  const gone = await tcp.connect("127.0.0.1", tcpListener.addr.port);
+  (await tcpListener.accept()).close();
+  gone.close();
+  const goneListener = tcp.listen({ hostname: "127.0.0.1", port: 0 });
+  goneListener.close();
+  const targets = [
+    client,
+    server,
+    tcpListener,
+    unixClient,
+    unixServer,
+    unixListener,
+    gone,
+    goneListener,
+  ];
+  try {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: targets.length - 1 }),
+        optionName,
+        optionValue,
+        async (which, name, value) => await checkOption(targets[which], name, value),
+      ),
+      params(400),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 // --- unix -------------------------------------------------------------------

@@ -12,9 +12,12 @@ import { parseAddress } from "../mod.ts";
 import {
   anything,
   assertInvalid,
+  checkOption,
   deadlineOptions,
   label,
+  optionName,
   options,
+  optionValue,
   outcome,
   PARAMS,
   params,
@@ -228,6 +231,30 @@ Deno.test("udp.bindUnix and its sendTo/receive with arbitrary paths, payloads an
         },
       ),
       PARAMS,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("socket options with arbitrary names and values on UDP and unix datagram sockets, open and closed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "netkit-fuzz-" });
+  await using v4 = await bind({ hostname: "127.0.0.1", port: 0 });
+  await using v6 = await bind({ hostname: "::1", port: 0 });
+  await using dual = await bind({ hostname: "::", port: 0 });
+  await using local = await bindUnix(`${dir}/d.sock`);
+  const gone = await bind({ hostname: "127.0.0.1", port: 0 });
+  gone.close();
+  const targets = [v4, v6, dual, local, gone];
+  try {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: targets.length - 1 }),
+        optionName,
+        optionValue,
+        async (which, name, value) => await checkOption(targets[which], name, value),
+      ),
+      params(300),
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -14,6 +14,9 @@ import type { DeadlineOptions } from "../common/deadline.ts";
 import { closedError, toNetError } from "../common/_errors.ts";
 import { type Pollable, pollable } from "../common/readiness.ts";
 import { ReadySlot } from "../common/_single_flight.ts";
+import type { SocketOptionName, SocketOptionValues, WritableOptionName } from "../common/native.ts";
+import { NativeSocket } from "../common/_native/socket.ts";
+import { closingOf, filenoOf, getOptionOf, setOptionOf } from "../common/_native/ops.ts";
 
 /** What a {@linkcode DatagramSocket} receives from: a `Deno.DatagramConn`, or anything with its two calls. */
 export interface DatagramSource {
@@ -41,6 +44,7 @@ export interface DatagramSource {
 export abstract class DatagramSocket<D> implements AsyncIterable<D>, AsyncDisposable {
   readonly #slot: ReadySlot<[Uint8Array, Deno.Addr], D>;
   readonly #label: string | undefined;
+  readonly #source: object;
 
   /**
    * Wraps a runtime socket; `UdpSocket` and `UnixDatagramSocket` call this.
@@ -54,6 +58,7 @@ export abstract class DatagramSocket<D> implements AsyncIterable<D>, AsyncDispos
     // One spare byte tells a datagram of exactly bufferSize from a longer one.
     const buffer = new Uint8Array(bufferSize + 1);
     this.#label = label;
+    this.#source = source;
     this.#slot = new ReadySlot<[Uint8Array, Deno.Addr], D>({
       run: () => source.receive(buffer),
       keep: ([data, from]) => {
@@ -121,7 +126,7 @@ export abstract class DatagramSocket<D> implements AsyncIterable<D>, AsyncDispos
    * ```
    */
   close(): void {
-    this.#slot.close();
+    if (this.#slot.close() && this.#native !== undefined) closingOf(this.#native, this.#label);
   }
 
   /** Closes the socket and waits until the runtime has let go of it. */
@@ -158,6 +163,78 @@ export abstract class DatagramSocket<D> implements AsyncIterable<D>, AsyncDispos
   }
 
   #readiness: Pollable | undefined;
+
+  // --- below Deno (--allow-ffi) ----------------------------------------------
+
+  /** The runtime socket's native side, made at the first call that needs it. */
+  #native: NativeSocket | undefined;
+
+  get #socket(): NativeSocket {
+    return this.#native ??= new NativeSocket("datagram", this.#source, () => this.#label);
+  }
+
+  /**
+   * The socket's descriptor (XPIO `fileno`, lsocket `getfd`), found on the
+   * first call and remembered until close; netkit still owns it. Needs
+   * `--allow-ffi`.
+   *
+   * @returns The descriptor number.
+   * @throws {NetError} `not_supported` without `--allow-ffi` or when the
+   *   socket cannot be told apart from another; `closed` after `close()`.
+   *
+   * @example
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * await using socket = await bind({ hostname: "127.0.0.1", port: 0 });
+   * console.log(socket.fileno() > 2); // true
+   * ```
+   */
+  fileno(): number {
+    return filenoOf(this.#socket, this.#slot.closed, this.#label);
+  }
+
+  /**
+   * Sets a socket option by its POSIX name (the table is in the guide;
+   * e.g. `so_rcvbuf`, `so_reuseport`, `ip_ttl`). Needs `--allow-ffi`.
+   *
+   * @param name The option's name, lower case.
+   * @param value Its value.
+   * @throws {NetError} `invalid_argument` (field `name` or `value`),
+   *   `not_supported` (no `--allow-ffi`, read-only, or refused by the kernel),
+   *   `access_denied`, `closed`.
+   *
+   * @example
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * await using socket = await bind({ hostname: "127.0.0.1", port: 0 });
+   * socket.setOption("ip_ttl", 7);
+   * console.log(socket.getOption("ip_ttl")); // 7
+   * ```
+   */
+  setOption<K extends WritableOptionName>(name: K, value: SocketOptionValues[K]): void {
+    setOptionOf(this.#socket, name, value, this.#slot.closed, this.#label);
+  }
+
+  /**
+   * Reads a socket option from the kernel (getsockopt). Needs `--allow-ffi`.
+   *
+   * @param name The option's name, lower case.
+   * @returns Its current value.
+   * @throws {NetError} as `setOption`.
+   *
+   * @example
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * await using socket = await bind({ hostname: "127.0.0.1", port: 0 });
+   * console.log(socket.getOption("so_type")); // "dgram"
+   * ```
+   */
+  getOption<K extends SocketOptionName>(name: K): SocketOptionValues[K] {
+    return getOptionOf(this.#socket, name, this.#slot.closed, this.#label) as SocketOptionValues[K];
+  }
 
   /**
    * Builds a datagram from its bytes (a copy the caller owns) and its sender.

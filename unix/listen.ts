@@ -7,13 +7,15 @@ import type { UnixPathOptions } from "../common/unix_path.ts";
 import { UnixStream } from "./stream.ts";
 import { probeStream, unixAddr } from "./_util.ts";
 import { displayPath } from "../common/_unix_path.ts";
+import { applyBacklog, unixAcceptSource } from "../common/_native/ops.ts";
 
 /** Options of {@linkcode listen}, with Ward's defaults. */
 export interface ListenOptions extends UnixPathOptions {
   /**
-   * Pending-connection queue length: a positive integer (default 128).
-   * Validated, but Deno 2.9 always calls `listen(fd, 1024)` for unix
-   * sockets, so the kernel queue is 1024 whatever is given.
+   * Pending-connection queue length: a positive integer. Deno always
+   * listens on unix sockets with 1024; with `--allow-ffi` netkit applies
+   * the value given to the kernel (listen(2) again), without it the queue
+   * stays 1024.
    */
   backlog?: number;
 }
@@ -73,7 +75,7 @@ export class UnixListener extends Listener<UnixStream, Deno.UnixConn> {
   constructor(bound: BoundPath<Deno.UnixListener>) {
     const addr = unixAddr(bound.path);
     super(
-      bound.resource,
+      unixAcceptSource(bound.resource),
       (conn) => new UnixStream(conn, { localAddr: addr, remoteAddr: conn.remoteAddr }),
       displayPath(bound.path),
     );
@@ -150,8 +152,8 @@ export class UnixListener extends Listener<UnixStream, Deno.UnixConn> {
  * @param path A filesystem path (relative ones resolve against the cwd and
  *   are reported as given), or on Linux an abstract name `"\0name"`/`"@name"`
  *   (no file; `mode`/`owner`/`group` are then rejected).
- * @param options `backlog` (positive integer, default 128; Deno always uses
- *   1024 for unix sockets), `mode`, `owner`, `group`, `unlink` (default
+ * @param options `backlog` (positive integer; applied to the kernel with
+ *   `--allow-ffi`, else Deno's 1024 stays), `mode`, `owner`, `group`, `unlink` (default
  *   true), `unlinkOnClose` (default true), `mkdir` (default false).
  * @returns The listener.
  * @throws {NetError} `invalid_argument` naming the field; `address_in_use`;
@@ -189,5 +191,14 @@ export async function listen(path: string, options?: ListenOptions): Promise<Uni
     probeStream,
     (listener) => listener.close(),
   );
-  return new UnixListener(bound);
+  const listener = new UnixListener(bound);
+  if (checked.backlog !== undefined) {
+    try {
+      applyBacklog(bound.resource, checked.backlog, displayPath(bound.path));
+    } catch (error) {
+      listener.close();
+      throw error;
+    }
+  }
+  return listener;
 }

@@ -1,0 +1,177 @@
+/**
+ * The operating system's numbers the native layer needs, one table per
+ * platform. Linux x86_64 and aarch64 share the generic socket ABI and differ
+ * only in a few numbers; a macOS table would add its own values (BSD
+ * `sockaddr` with a length byte, `SOL_SOCKET` 0xffff, other errno numbers)
+ * and be picked in {@linkcode platformFor}.
+ *
+ * @module
+ */
+
+/** Everything the native layer reads from the platform. */
+export interface Platform {
+  /** `"linux-x86_64"` and so on, for messages. */
+  readonly name: string;
+  /** The C library to open. */
+  readonly libc: string;
+  /** Whether `sockaddr` starts with a length byte (BSD) instead of a 16-bit family. */
+  readonly sockaddrLength: boolean;
+  readonly AF_UNSPEC: number;
+  readonly AF_UNIX: number;
+  readonly AF_INET: number;
+  readonly AF_INET6: number;
+  readonly SOCK_STREAM: number;
+  readonly SOCK_DGRAM: number;
+  readonly SOCK_RAW: number;
+  readonly SOCK_SEQPACKET: number;
+  readonly SOL_SOCKET: number;
+  readonly IPPROTO_IP: number;
+  readonly IPPROTO_TCP: number;
+  readonly IPPROTO_IPV6: number;
+  /** `SO_*` option numbers at `SOL_SOCKET`. */
+  readonly SO: Readonly<Record<string, number>>;
+  /** `TCP_*` option numbers at `IPPROTO_TCP`. */
+  readonly TCP: Readonly<Record<string, number>>;
+  /** `IP_*` option numbers at `IPPROTO_IP`. */
+  readonly IP: Readonly<Record<string, number>>;
+  /** `IPV6_*` option numbers at `IPPROTO_IPV6`. */
+  readonly IPV6: Readonly<Record<string, number>>;
+  readonly F_GETFL: number;
+  readonly O_NONBLOCK: number;
+  readonly O_RDONLY: number;
+  readonly O_DIRECTORY: number;
+  readonly O_CLOEXEC: number;
+  /** The system call that lists a directory into a buffer (getdents64). */
+  readonly SYS_getdents64: number;
+  /** Byte offsets in one getdents64 record: its length and its name. */
+  readonly direntReclen: number;
+  readonly direntName: number;
+  /** Where the open descriptors of this process are listed. */
+  readonly fdDirectory: string;
+  /** errno number → name, as the error mapper knows them. */
+  readonly errno: Readonly<Record<number, string>>;
+}
+
+/** The generic Linux errno numbers (x86_64 and aarch64 alike). */
+const LINUX_ERRNO: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  3: "ESRCH",
+  4: "EINTR",
+  9: "EBADF",
+  11: "EAGAIN",
+  12: "ENOMEM",
+  13: "EACCES",
+  14: "EFAULT",
+  19: "ENODEV",
+  20: "ENOTDIR",
+  22: "EINVAL",
+  23: "ENFILE",
+  24: "EMFILE",
+  32: "EPIPE",
+  38: "ENOSYS",
+  88: "ENOTSOCK",
+  90: "EMSGSIZE",
+  91: "EPROTOTYPE",
+  92: "ENOPROTOOPT",
+  93: "EPROTONOSUPPORT",
+  95: "EOPNOTSUPP",
+  97: "EAFNOSUPPORT",
+  98: "EADDRINUSE",
+  99: "EADDRNOTAVAIL",
+  100: "ENETDOWN",
+  101: "ENETUNREACH",
+  103: "ECONNABORTED",
+  104: "ECONNRESET",
+  105: "ENOBUFS",
+  106: "EISCONN",
+  107: "ENOTCONN",
+  110: "ETIMEDOUT",
+  111: "ECONNREFUSED",
+  112: "EHOSTDOWN",
+  113: "EHOSTUNREACH",
+};
+
+const LINUX_COMMON = {
+  libc: "libc.so.6",
+  sockaddrLength: false,
+  AF_UNSPEC: 0,
+  AF_UNIX: 1,
+  AF_INET: 2,
+  AF_INET6: 10,
+  SOCK_STREAM: 1,
+  SOCK_DGRAM: 2,
+  SOCK_RAW: 3,
+  SOCK_SEQPACKET: 5,
+  SOL_SOCKET: 1,
+  IPPROTO_IP: 0,
+  IPPROTO_TCP: 6,
+  IPPROTO_IPV6: 41,
+  SO: Object.freeze({
+    REUSEADDR: 2,
+    TYPE: 3,
+    ERROR: 4,
+    BROADCAST: 6,
+    SNDBUF: 7,
+    RCVBUF: 8,
+    KEEPALIVE: 9,
+    LINGER: 13,
+    REUSEPORT: 15,
+    PEERCRED: 17,
+    ACCEPTCONN: 30,
+    COOKIE: 57,
+  }),
+  TCP: Object.freeze({
+    NODELAY: 1,
+    KEEPIDLE: 4,
+    KEEPINTVL: 5,
+    KEEPCNT: 6,
+    CONGESTION: 13,
+    USER_TIMEOUT: 18,
+  }),
+  IP: Object.freeze({
+    TOS: 1,
+    TTL: 2,
+    MULTICAST_IF: 32,
+    MULTICAST_TTL: 33,
+    MULTICAST_LOOP: 34,
+  }),
+  IPV6: Object.freeze({
+    UNICAST_HOPS: 16,
+    MULTICAST_IF: 17,
+    MULTICAST_HOPS: 18,
+    MULTICAST_LOOP: 19,
+    V6ONLY: 26,
+  }),
+  F_GETFL: 3,
+  O_NONBLOCK: 0o4000,
+  O_RDONLY: 0,
+  O_CLOEXEC: 0o2000000,
+  direntReclen: 16,
+  direntName: 19,
+  fdDirectory: "/proc/self/fd",
+  errno: Object.freeze(LINUX_ERRNO),
+};
+
+/** Linux on x86_64. */
+export const LINUX_X86_64: Platform = Object.freeze({
+  ...LINUX_COMMON,
+  name: "linux-x86_64",
+  O_DIRECTORY: 0o200000,
+  SYS_getdents64: 217,
+});
+
+/** Linux on aarch64 (the generic system call table). */
+export const LINUX_AARCH64: Platform = Object.freeze({
+  ...LINUX_COMMON,
+  name: "linux-aarch64",
+  O_DIRECTORY: 0o40000,
+  SYS_getdents64: 61,
+});
+
+/** The table for an OS and architecture, or `undefined` where there is none yet. */
+export function platformFor(os: string, arch: string): Platform | undefined {
+  if (os === "linux" && arch === "x86_64") return LINUX_X86_64;
+  if (os === "linux" && arch === "aarch64") return LINUX_AARCH64;
+  return undefined;
+}
