@@ -14,6 +14,7 @@ import type { Deadline } from "../common/_deadline.ts";
 import { toNetError } from "../common/_errors.ts";
 import { NetError } from "../common/errors.ts";
 import type { StreamTransport } from "../common/stream.ts";
+import { runtimeSocket } from "../common/_native/socket.ts";
 
 /** Which handshake failure a runtime error describes (Deno's rustls and node:tls wordings). */
 const FAILURES: [RegExp, string][] = [
@@ -101,14 +102,16 @@ async function writeAll(conn: Deno.TcpConn, data: Uint8Array): Promise<void> {
 /** A `node:tls` client socket as a netkit transport. */
 export class NodeTlsTransport implements StreamTransport {
   readonly #socket: tls.TLSSocket;
+  readonly #conn: Deno.TcpConn | undefined;
   #chunk: Uint8Array | null = null;
   #ended = false;
   #closed = false;
   #error: unknown = undefined;
   #wake: (() => void) | null = null;
 
-  constructor(socket: tls.TLSSocket) {
+  constructor(socket: tls.TLSSocket, conn?: Deno.TcpConn) {
     this.#socket = socket;
+    this.#conn = conn;
     const notify = (): void => {
       const wake = this.#wake;
       this.#wake = null;
@@ -164,6 +167,11 @@ export class NodeTlsTransport implements StreamTransport {
     return new Promise((resolve) => this.#socket.end(() => resolve()));
   }
 
+  /** The TCP connection under the TLS session (for `fileno` and socket options). */
+  [runtimeSocket](): object {
+    return this.#conn ?? this;
+  }
+
   close(): void {
     this.#closed = true;
     this.#socket.destroy();
@@ -203,7 +211,7 @@ export async function nodeHandshake(
     socket.once("error", reject);
     socket.once("close", () => reject(new Error("connection closed during the handshake")));
   });
-  const transport = new NodeTlsTransport(socket!);
+  const transport = new NodeTlsTransport(socket!, conn);
   try {
     await (deadline === undefined ? secured : deadline.wait(secured));
     return transport;
@@ -230,6 +238,11 @@ export class DenoTlsTransport implements StreamTransport {
   }
 
   get conn(): Deno.TlsConn {
+    return this.#conn;
+  }
+
+  /** The runtime socket whose descriptor this is (for `fileno` and socket options). */
+  [runtimeSocket](): Deno.TlsConn {
     return this.#conn;
   }
 
