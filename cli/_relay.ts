@@ -76,18 +76,20 @@ export async function relay(a: End, b: End, options: RelayOptions): Promise<Rela
     if (finished) return;
     const now = performance.now();
     let due = Infinity;
+    if (lingering !== null) {
+      if (now - lingerFrom >= options.linger) return finish("done");
+      due = lingerFrom + options.linger;
+    }
     if (options.idle !== undefined) {
+      // A lingering datagram side that falls silent is the normal end, not a timeout.
       if (now - lastActivity >= options.idle) {
+        if (lingering !== null) return finish("done");
         return finish(
           "idle",
           new NetError("timeout", `no data either way for ${options.idle} ms`, { op: "relay" }),
         );
       }
-      due = lastActivity + options.idle;
-    }
-    if (lingering !== null) {
-      if (now - lingerFrom >= options.linger) return finish("done");
-      due = Math.min(due, lingerFrom + options.linger);
+      due = Math.min(due, lastActivity + options.idle);
     }
     if (due !== Infinity) timer = setTimeout(arm, Math.max(1, due - now));
   };
