@@ -144,7 +144,7 @@ export class NativeSocket {
     if (this.kind === null) {
       throw new NetError(
         "not_supported",
-        `${what} needs a socket; this stream runs over something else (a pipe)`,
+        `${what} needs a socket, and this stream shows no socket addresses (a process pipe or a socket pair)`,
         { op, address: this.#label() },
       );
     }

@@ -329,7 +329,7 @@ export function ruleOf(
   if (socket.kind === null) {
     throw new NetError(
       "not_supported",
-      `${name} needs a socket; this stream runs over something else (a pipe)`,
+      `${name} needs a socket, and this stream shows no socket addresses (a process pipe or a socket pair)`,
       { op, address: label, field: "name" },
     );
   }
