@@ -10,7 +10,7 @@ const ADDRESSES = `Addresses (one syntax for every verb):
   unix:PATH                 unix-listen:PATH
   abstract:NAME             abstract-listen:NAME      (Linux abstract names)
   udp:HOST:PORT             udp-listen:[HOST:]PORT    (one peer)
-  tls:HOST:PORT             tls-listen:[HOST:]PORT    (not in this build)
+  tls:HOST:PORT             tls-listen:[HOST:]PORT    (cert=PEM,key=PEM)
   exec:'COMMAND ARGS'       a child whose stdin/stdout are the other side
   -                         stdin/stdout
   Options follow commas, named like the library's:
@@ -21,6 +21,7 @@ const ADDRESSES = `Addresses (one syntax for every verb):
     udp:        timeout=MS, reuseAddress, loopback
     udp-listen: reuseAddress, loopback
     tls:        timeout=MS, serverName=NAME, caFile=PEM, cert=PEM, key=PEM, alpn=h2:http/1.1
+    tls-listen: cert=PEM, key=PEM, alpn=h2:http/1.1, backlog=N, noDelay
   A boolean option alone means true (mkdir); =false turns it off (unlink=false).`;
 
 const EXIT_CODES = `Exit codes:
@@ -42,7 +43,7 @@ const FLAGS = `Flags:
 
 /** The overview (`nk --help`). */
 export const OVERVIEW =
-  `nk: netkit's socket tool. Connect, listen, relay and exec over unix, tcp and udp.
+  `nk: netkit's socket tool. Connect, listen, relay and exec over unix, tcp, tls and udp.
 
 Usage:
   nk connect ADDR           stdin/stdout <-> ADDR (like nc)

@@ -12,7 +12,7 @@ import * as udp from "../udp/mod.ts";
 import * as unix from "../unix/mod.ts";
 import { fdopen, type Process, spawn } from "../process/mod.ts";
 import type { Address, AddressOptions } from "./_address.ts";
-import { UnsupportedError } from "./_errors.ts";
+import { UsageError } from "./_errors.ts";
 
 /** The most bytes one read hands to the relay (the stream's whole buffer at most). */
 const CHUNK = 256 * 1024;
@@ -214,10 +214,37 @@ function datagramEnd(socket: udp.UdpSocket, first?: Uint8Array): End {
   };
 }
 
-function unavailableTls(address: Address): never {
-  throw new UnsupportedError(
-    `${address.kind}: addresses are not available in this build: the tcp module has no connectTls/listenTls yet ("${address.text}")`,
-  );
+/** The PEM text of a file option (caFile, cert, key), read when the address opens. */
+async function pem(address: Address, name: string): Promise<string | undefined> {
+  const file = address.options[name] as string | undefined;
+  if (file === undefined) return undefined;
+  try {
+    return await Deno.readTextFile(file);
+  } catch (error) {
+    const code = error instanceof Deno.errors.NotFound
+      ? "not_found"
+      : error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
+      ? "access_denied"
+      : "invalid_argument";
+    throw new NetError(code, `${name}=${file}: ${(error as Error).message}`, {
+      op: "tls",
+      field: name,
+      cause: error,
+    });
+  }
+}
+
+/** The TLS material of a tls:/tls-listen: address, by the library's option names. */
+async function tlsOptions(address: Address): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = pick(address.options, ["serverName", "noDelay"]);
+  const ca = await pem(address, "caFile");
+  if (ca !== undefined) out.caCerts = [ca];
+  const cert = await pem(address, "cert");
+  if (cert !== undefined) out.cert = cert;
+  const key = await pem(address, "key");
+  if (key !== undefined) out.key = key;
+  if (address.options.alpn !== undefined) out.alpnProtocols = address.options.alpn;
+  return out;
 }
 
 /** The options of `address` that the library takes as they are. */
@@ -234,7 +261,7 @@ function pick(options: AddressOptions, names: string[]): Record<string, unknown>
  * @param address The parsed address.
  * @param context Signal and default timeout.
  * @returns The end.
- * @throws {NetError} as the library reports it; {@linkcode UnsupportedError} for TLS.
+ * @throws {NetError} as the library reports it.
  */
 export async function openEnd(address: Address, context: OpenContext): Promise<End> {
   const { signal } = context;
@@ -263,9 +290,13 @@ export async function openEnd(address: Address, context: OpenContext): Promise<E
     }
     case "exec":
       return await execEnd(address.argv!, signal);
-    case "tls":
-    case "tls-listen":
-      return unavailableTls(address);
+    case "tls": {
+      const stream = await tcp.connectTls(address.host!, address.port!, {
+        ...deadline,
+        ...(await tlsOptions(address)),
+      });
+      return streamEnd(stream, netLabel("tls", stream.remoteAddr));
+    }
     default: {
       const acceptor = await openAcceptor(address);
       try {
@@ -287,7 +318,7 @@ async function closeListener(listener: AsyncDisposable): Promise<void> {
  *
  * @param address A `*-listen` address.
  * @returns The acceptor.
- * @throws {NetError} as the library reports it; {@linkcode UnsupportedError} for TLS.
+ * @throws {NetError} as the library reports it.
  */
 export async function openAcceptor(address: Address): Promise<Acceptor> {
   switch (address.kind) {
@@ -354,8 +385,29 @@ export async function openAcceptor(address: Address): Promise<Acceptor> {
         },
       };
     }
-    case "tls-listen":
-      return unavailableTls(address);
+    case "tls-listen": {
+      const options = await tlsOptions(address);
+      if (options.cert === undefined || options.key === undefined) {
+        throw new UsageError(`tls-listen: needs cert=PEM and key=PEM ("${address.text}")`);
+      }
+      const listener = tcp.listenTls({
+        ...(address.host === undefined ? {} : { hostname: address.host }),
+        port: address.port!,
+        cert: options.cert as string,
+        key: options.key as string,
+        ...pick(options as AddressOptions, ["alpnProtocols", "noDelay"]),
+        ...pick(address.options, ["backlog"]),
+      });
+      return {
+        label: netLabel("tls-listen", listener.addr),
+        single: false,
+        accept: async (signal) => {
+          const stream = await listener.accept({ signal });
+          return streamEnd(stream, netLabel("tls", stream.remoteAddr));
+        },
+        close: () => closeListener(listener),
+      };
+    }
     default:
       throw new NetError("invalid_argument", `"${address.text}" is not a listening address`, {
         op: "listen",

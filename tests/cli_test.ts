@@ -546,15 +546,55 @@ Deno.test("cli: udp connect to an echo peer ends a moment after the reply", asyn
   assert.deepEqual(result.stdout, "datagram\n");
 });
 
-Deno.test("cli: TLS addresses fail clearly in this build, exit code 6", async () => {
-  for (const address of ["tls:127.0.0.1:443", "tls-listen:127.0.0.1:0"]) {
-    const result = await nkRun(
-      address.startsWith("tls-listen") ? ["listen", address] : ["connect", address],
-    );
-    assert.deepEqual(result.code, 6, result.stderr);
-    assertOneLine(result.stderr);
-    assert.match(result.stderr, /not available in this build/);
-  }
+Deno.test("cli: connect tls: with cafile= to openssl s_server", async () => {
+  await using tmp = await tempDir();
+  const made = await client("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    "-keyout",
+    `${tmp.dir}/key.pem`,
+    "-out",
+    `${tmp.dir}/cert.pem`,
+  ]);
+  assert.deepEqual(made.code, 0, made.stderr);
+  const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = free.addr.port;
+  free.close();
+  const server = new Child("openssl", [
+    "s_server",
+    "-accept",
+    `127.0.0.1:${port}`,
+    "-naccept",
+    "1",
+    "-rev",
+    "-cert",
+    `${tmp.dir}/cert.pem`,
+    "-key",
+    `${tmp.dir}/key.pem`,
+  ]);
+  await server.stdout.waitFor(/ACCEPT/);
+  const result = await nkRun(
+    ["connect", `tls:127.0.0.1:${port},cafile=${tmp.dir}/cert.pem`],
+    "hello\n",
+  );
+  assert.deepEqual(result.code, 0, result.stderr);
+  assert.deepEqual(result.stdout, "olleh\n");
+  await server.done();
+  const noKey = await nkRun(["listen", `tls-listen:127.0.0.1:0,cert=${tmp.dir}/cert.pem`]);
+  assert.deepEqual(noKey.code, 2, noKey.stderr);
+  assertOneLine(noKey.stderr);
+  const noFile = await nkRun(["connect", `tls:127.0.0.1:${port},cafile=${tmp.dir}/none.pem`]);
+  assert.deepEqual(noFile.code, 3, noFile.stderr);
+  assertOneLine(noFile.stderr);
 });
 
 Deno.test("cli: resolve localhost", async () => {
