@@ -32,7 +32,8 @@ export class Waiter<T> {
   #timer: Timer | undefined = undefined;
   #signal: AbortSignal | undefined = undefined;
   #onAbort: (() => void) | undefined = undefined;
-  #owners: WaiterOwner[] = [];
+  #owner: WaiterOwner | undefined = undefined;
+  #moreOwners: WaiterOwner[] | undefined = undefined;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
 
@@ -63,7 +64,8 @@ export class Waiter<T> {
 
   /** Tells `owner` when the wait settles. */
   addOwner(owner: WaiterOwner): void {
-    this.#owners.push(owner);
+    if (this.#owner === undefined) this.#owner = owner;
+    else (this.#moreOwners ??= []).push(owner);
   }
 
   #cleanup(): boolean {
@@ -72,7 +74,10 @@ export class Waiter<T> {
     this.#timer?.cancel();
     this.#timer = undefined;
     if (this.#onAbort !== undefined) this.#signal!.removeEventListener("abort", this.#onAbort);
-    for (const owner of this.#owners) owner.forget(this as Waiter<unknown>);
+    this.#owner?.forget(this as Waiter<unknown>);
+    if (this.#moreOwners !== undefined) {
+      for (const owner of this.#moreOwners) owner.forget(this as Waiter<unknown>);
+    }
     return true;
   }
 

@@ -316,32 +316,31 @@ export class TaskQueue<T extends object = object> {
       return undefined;
     }
     if (options.timeout === 0) return [];
-    return await this.#waitReady(options.timeout, signal);
+    const woken = await this.#waitReady(options.timeout, signal);
+    if (woken !== null) return woken;
+    // The timeout passed: one turn later, an abort still wins, else what is ready is the answer.
+    if (signal?.aborted) throw abortedError("wait", signal);
+    return this.#take();
   }
 
-  /** Waits for a wake (a ready or dequeued task), the timeout or the signal. */
+  /** Waits for a wake (a ready or dequeued task), the timeout (null) or the signal. */
   #waitReady(
     timeout: number | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<T[] | undefined> {
-    const waiter = new Waiter<T[] | undefined>();
-    let timedOut = false;
+  ): Promise<T[] | undefined | null> {
+    const waiter = new Waiter<T[] | undefined | null>();
     // Looked at one microtask after a wake, so tasks that became ready together come back together.
     const wake = () => queueMicrotask(check);
     const check = () => {
       if (waiter.settled) return;
-      if (this.#ready.length > 0 || timedOut) return waiter.resolve(this.#take());
+      if (this.#ready.length > 0) return waiter.resolve(this.#take());
       if (timeout === undefined && this.#queued.size === 0) return waiter.resolve(undefined);
       this.#wakers.add(wake);
     };
     waiter.addOwner({ forget: () => void this.#wakers.delete(wake) });
     this.#wakers.add(wake);
     if (timeout !== undefined) {
-      const expire = () => {
-        timedOut = true;
-        wake();
-      };
-      waiter.expireAt(this.#timers, this.#timers.now() + timeout, expire);
+      waiter.expireAt(this.#timers, this.#timers.now() + timeout, () => waiter.resolve(null));
     }
     if (signal !== undefined) waiter.abortOn("wait", signal);
     return waiter.promise;
