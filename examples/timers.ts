@@ -1,52 +1,75 @@
 /**
- * sock's timers and sleep jobs, on netkit: a `runEvery` ticker that never
- * drifts, a worker thread parked on a sleep job that the ticker wakes with
- * a value, a `runAfter` that gets cancelled, and `run` waiting for every
- * thread. Runs once on a manual clock (exact, instant) and once on the
- * real clock (a few tens of milliseconds).
+ * sock's timers and sleep jobs, on netkit: `runAfter`, `runAt` and a
+ * `cancel` ordered by their due times, `sleepUntil` and `sleep`, a
+ * `runEvery` ticker that wakes a worker thread parked on a sleep job, and
+ * `run` waiting for every thread.
+ *
+ * The program waits for the events themselves, never for a guessed time.
+ * It runs once on a manual clock, which shows the exact times at once, and
+ * once on the real clock, which gives the same events in the same order: a
+ * loaded machine only makes them late (and `runEvery` then skips the ticks
+ * it missed instead of stacking them).
  *
  * Run it: `deno run examples/timers.ts`.
  *
  * @module
  */
 
-import { ManualClock, Scheduler } from "../scheduler/mod.ts";
+import { ManualClock, Scheduler, type Timer } from "../scheduler/mod.ts";
 
-/**
- * The sock-style program: a ticker wakes a sleeping worker on its 3rd tick.
- * It waits for the events themselves (the 4th tick), never for a guessed
- * time, so it says the same on a loaded machine, where `runEvery` skips the
- * ticks it missed. Times are shown only on the manual clock, where they are
- * exact.
- */
-async function program(scheduler: Scheduler, lines: string[], timed: boolean): Promise<void> {
+/** Something the program did, and when (milliseconds after it started). */
+interface Event {
+  at: number;
+  what: string;
+}
+
+/** The sock-style program; its events come in one order whatever the load. */
+async function program(scheduler: Scheduler): Promise<Event[]> {
   const start = scheduler.clock();
-  const at = () => timed ? ` at +${Math.round(scheduler.clock() - start)} ms` : "";
+  const events: Event[] = [];
+  const log = (what: string) => void events.push({ at: scheduler.clock() - start, what });
+  let ticker: Timer | undefined;
   await scheduler.run(async () => {
-    const job = scheduler.sleepJob<[string]>();
-    let workerDone = false;
-    const worker = scheduler.newThread(async () => {
-      const woken = await job.sleep(10_000);
-      lines.push(`worker woken${at()} with ${JSON.stringify(woken)}`);
-      workerDone = true;
-    }, "worker");
-    scheduler.onThreadFinish(worker, (t) => lines.push(`${t.name} finished: ${t.state}`));
-    scheduler.resume(worker);
+    // One-shot timers fire in the order of their due times, however late.
+    const first = scheduler.runAfter(10, () => log("runAfter(10) fires"));
+    const doomed = scheduler.runAt(first.due + 20, () => log("never printed"));
+    scheduler.runAt(
+      first.due + 10,
+      () => log(`runAt(+20) cancels the +30 timer: ${doomed.cancel()}`),
+    );
+    await scheduler.sleepUntil(first.due + 20);
+    log(`sleepUntil(+30) wakes; the cancelled timer is active: ${doomed.active}`);
 
-    const never = scheduler.runAfter(10_000, () => lines.push("never printed"));
+    // A ticker wakes a worker parked on a sleep job; `run` waits for the worker.
+    const job = scheduler.sleepJob<[string]>();
+    const worker = scheduler.newThread(async () => {
+      log("worker sleeps on a sleep job until woken");
+      log(`worker woken with ${JSON.stringify(await job.sleep(Infinity))}`);
+      await scheduler.sleep(5);
+      log("worker slept 5 ms more");
+    }, "worker");
+    scheduler.onThreadFinish(worker, (t) => log(`${t.name} finished: ${t.state}`));
+    scheduler.resume(worker);
     let ticks = 0;
-    let fourth!: () => void;
-    const fourthTick = new Promise<void>((resolve) => fourth = resolve);
-    const ticker = scheduler.runEvery(10, () => {
-      ticks++;
-      if (ticks === 2) lines.push(`tick 2${at()}; cancelling the 10 s timer: ${never.cancel()}`);
-      if (ticks === 3) lines.push(`tick 3${at()}; wakeup → ${job.wakeup("tick 3")}`);
-      if (ticks === 4) fourth();
-      return ticks < 4; // returning false stops a runEvery timer
+    ticker = scheduler.runEvery(10, () => {
+      if (++ticks < 3) return log(`runEvery(10) tick ${ticks}`);
+      log(`runEvery(10) tick 3 wakes the worker: ${job.wakeup("tick 3")}`);
+      return false; // stops the ticker
     });
-    await fourthTick;
-    lines.push(`ticker active after 4 ticks: ${ticker.active}; worker done: ${workerDone}`);
   });
+  log(`run returns; ticker active: ${ticker?.active}; timers queued: ${scheduler.pendingTimers}`);
+  return events;
+}
+
+/** Runs the program on a manual clock, moving it until the program is done. */
+async function onManualClock(): Promise<Event[]> {
+  const clock = new ManualClock();
+  let finished = false;
+  const running = program(new Scheduler({ clock }));
+  running.then(() => void (finished = true), () => void (finished = true));
+  for (let steps = 0; !finished && steps < 100; steps++) await clock.advanceAsync(5);
+  if (!finished) throw new Error("the program did not finish within 500 ms of manual time");
+  return await running;
 }
 
 /**
@@ -55,16 +78,17 @@ async function program(scheduler: Scheduler, lines: string[], timed: boolean): P
  * @returns Readable lines describing what happened.
  */
 export async function demo(): Promise<string[]> {
-  const lines: string[] = ["manual clock (deterministic):"];
-  const manual = new ManualClock();
-  const onManual = new Scheduler({ clock: manual });
-  const running = program(onManual, lines, true);
-  await manual.advanceAsync(50);
-  await running;
-
-  lines.push("real clock:");
-  await program(new Scheduler(), lines, false);
-  return lines;
+  const exact = await onManualClock();
+  const real = await program(new Scheduler());
+  const same = real.length === exact.length &&
+    real.every((event, i) => event.what === exact[i].what);
+  // Rounded to the millisecond, so float sums of due times cannot look early.
+  const late = same && real.every((event, i) => Math.round(event.at) >= exact[i].at);
+  return [
+    "manual clock (exact, instant):",
+    ...exact.map((event) => `+${String(event.at).padStart(2)} ms  ${event.what}`),
+    `real clock: the same ${exact.length} events in the same order: ${same}; none earlier: ${late}`,
+  ];
 }
 
 if (import.meta.main) {
