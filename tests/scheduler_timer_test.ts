@@ -237,16 +237,26 @@ Deno.test("a storm of 100k runAfter(0) uses one host timer and fires everything"
 });
 
 Deno.test("real clock: timers fire in order and cancelling the last one clears the host timer", async () => {
-  const scheduler = new Scheduler();
+  // The system clock, read once for the three timers: a preemption between the calls on a
+  // loaded machine would otherwise put the 1 ms timer's due time after the 3 ms one's.
+  let frozen: number | undefined;
+  const oneInstant: Clock = {
+    now: () => frozen ?? systemClock.now(),
+    setAlarm: (at, callback) => systemClock.setAlarm(at, callback),
+    clearAlarm: (handle) => systemClock.clearAlarm(handle),
+  };
+  const scheduler = new Scheduler({ clock: oneInstant });
   const log: number[] = [];
   const far = scheduler.runAfter(60_000, () => log.push(0));
   await new Promise<void>((resolve) => {
+    frozen = systemClock.now();
     scheduler.runAfter(3, () => log.push(3));
     scheduler.runAfter(1, () => log.push(1));
     scheduler.runAfter(5, () => {
       log.push(5);
       resolve();
     });
+    frozen = undefined;
   });
   assert.deepEqual(log, [1, 3, 5]);
   far.cancel(); // the sanitizer fails the test if a host timer stays behind
