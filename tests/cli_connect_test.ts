@@ -88,7 +88,7 @@ Deno.test("nk connect udp: one datagram out, the echo back, then it ends", async
     const { data, hostname, port } = await server.receive({ timeout: 10_000 });
     await server.sendTo(data, hostname, port);
   })();
-  const result = await nk(["connect", `udp:127.0.0.1:${server.addr.port}`, "--timeout", "300"], {
+  const result = await nk(["connect", `udp:127.0.0.1:${server.addr.port}`, "--timeout", "1000"], {
     input: "ping",
   });
   await echoing;

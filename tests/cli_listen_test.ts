@@ -145,7 +145,7 @@ Deno.test("nk listen abstract-listen: and udp-listen: with --exec", async () => 
 
   await using datagrams = Proc.nk(["listen", "udp-listen:127.0.0.1:0", "--exec", "cat", "-v"]);
   const port = await datagrams.listeningPort();
-  const viaUdp = await nk(["connect", `udp:127.0.0.1:${port}`, "--timeout", "300"], {
+  const viaUdp = await nk(["connect", `udp:127.0.0.1:${port}`, "--timeout", "1000"], {
     input: "datagram",
   });
   assertEquals(viaUdp.stdout, "datagram");
