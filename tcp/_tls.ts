@@ -19,6 +19,10 @@ import { runtimeSocket } from "../common/_native/socket.ts";
 /** Which handshake failure a runtime error describes (Deno's rustls and node:tls wordings). */
 const FAILURES: [RegExp, string][] = [
   [
+    /fatal alert: (BadCertificate|CertificateUnknown|CertificateExpired|UnknownCA|CertificateRevoked)/,
+    "the peer rejected this side's certificate",
+  ],
+  [
     /Expired|NotValidYet|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|certificate has expired/i,
     "certificate expired (or not yet valid)",
   ],
@@ -27,10 +31,13 @@ const FAILURES: [RegExp, string][] = [
     "certificate name mismatch",
   ],
   [
-    /UnknownIssuer|UNABLE_TO_VERIFY|SELF_SIGNED|unable to (get|verify)|self[- ]signed|BadSignature/i,
+    /UnknownIssuer|CaUsedAsEndEntity|UNABLE_TO_VERIFY|SELF_SIGNED|unable to (get|verify)|self[- ]signed|BadSignature/i,
     "unknown issuer (certificate not trusted)",
   ],
-  [/NoApplicationProtocol|ALPN|application protocol/i, "no common ALPN protocol"],
+  [
+    /NoApplicationProtocol|ALPN|application protocol|any known protocol/i,
+    "no common ALPN protocol",
+  ],
   [
     /CertificateRequired|certificate required|PEER_DID_NOT_RETURN|HandshakeFailure|handshake failure/i,
     "the peer refused the handshake (e.g. a client certificate is required)",
