@@ -317,3 +317,16 @@ export async function checkOption(
   const fd = await outcome(() => target.fileno());
   if (!fd.ok) assert.ok([...allowed, "closed"].includes(fd.error.code), fd.error.message);
 }
+
+/** {@linkcode checkOption} over arbitrary names and values on any of `targets`, `runs` times. */
+export async function checkOptionsOn(targets: OptionTarget[], runs: number): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 0, max: targets.length - 1 }),
+      optionName,
+      optionValue,
+      async (which, name, value) => await checkOption(targets[which], name, value),
+    ),
+    params(runs),
+  );
+}
