@@ -118,7 +118,9 @@ export class Deadline implements Disposable {
   wait<T>(promise: Promise<T>): Promise<T> {
     const error = this.error;
     if (error !== undefined) {
-      // The work goes on unobserved: its own failure must not surface as unhandled.
+      // Passed: nothing more will fire; the work goes on unobserved, its own
+      // failure must not surface as unhandled.
+      this.dispose();
       promise.catch(ignore);
       return Promise.reject(error);
     }

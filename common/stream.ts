@@ -368,14 +368,11 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   /**
    * Takes the read lock within the call's deadline (synchronously when it is
-   * free); on failure the deadline is disposed, so callers only need to
-   * dispose it after the lock is theirs.
+   * free). A wait that fails has seen the deadline pass, which disposes it,
+   * so callers only dispose it after the lock is theirs.
    */
   #lockRead(deadline: Deadline | undefined): Promise<void> | undefined {
-    if (this.#readLock.tryAcquire()) return undefined;
-    const waiting = this.#readLock.acquire(deadline);
-    if (deadline !== undefined) waiting.catch(() => deadline.dispose());
-    return waiting;
+    return this.#readLock.tryAcquire() ? undefined : this.#readLock.acquire(deadline);
   }
 
   /** The end of every locked read: the lock goes to the next reader, the deadline's timer goes. */
@@ -766,14 +763,8 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
   async write(data: Uint8Array | string, options?: DeadlineOptions): Promise<number> {
     const bytes = toBytes("write", data);
     const deadline = this.#beginWrite("write", options);
-    if (!this.#writeLock.tryAcquire()) {
-      try {
-        await this.#writeLock.acquire(deadline);
-      } catch (error) {
-        deadline?.dispose();
-        throw error;
-      }
-    }
+    // A lock wait that fails has seen the deadline pass, which disposes it.
+    if (!this.#writeLock.tryAcquire()) await this.#writeLock.acquire(deadline);
     const attempt = this.#transport.write(bytes);
     attempt.then(this.#releaseWrite, this.#releaseWrite);
     try {
@@ -816,7 +807,6 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
       deadline = this.#beginWrite("writeAll", options);
       if (!this.#writeLock.tryAcquire()) await this.#writeLock.acquire(deadline);
     } catch (error) {
-      deadline?.dispose();
       throw this.#writeAllFailed(error, 0);
     }
     let written = 0;
