@@ -4,6 +4,8 @@
  * @module
  */
 
+import { LINUX_ERRNO } from "./_errno.ts";
+
 /** The normalised error codes every netkit operation reports. */
 export type ErrorCode =
   | "timeout"
@@ -92,38 +94,6 @@ export class NetError extends Error {
     if (options.written !== undefined) this.written = options.written;
   }
 }
-
-/** Linux errno numbers seen in Deno's "(os error N)" messages. */
-const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT",
-  3: "ESRCH",
-  4: "EINTR",
-  11: "EAGAIN",
-  13: "EACCES",
-  19: "ENODEV",
-  20: "ENOTDIR",
-  22: "EINVAL",
-  23: "ENFILE",
-  24: "EMFILE",
-  32: "EPIPE",
-  36: "ENAMETOOLONG",
-  88: "ENOTSOCK",
-  90: "EMSGSIZE",
-  91: "EPROTOTYPE",
-  92: "ENOPROTOOPT",
-  97: "EAFNOSUPPORT",
-  98: "EADDRINUSE",
-  99: "EADDRNOTAVAIL",
-  101: "ENETUNREACH",
-  103: "ECONNABORTED",
-  104: "ECONNRESET",
-  105: "ENOBUFS",
-  107: "ENOTCONN",
-  110: "ETIMEDOUT",
-  111: "ECONNREFUSED",
-  113: "EHOSTUNREACH",
-};
 
 const ERRNO_CODES: Record<string, ErrorCode> = {
   EPERM: "access_denied",
@@ -222,8 +192,8 @@ export function errorCodeOf(error: unknown): ErrorCode {
   }
   const osError = /\(os error (\d+)\)/.exec(error.message);
   if (osError) {
-    const name = ERRNO_NAMES[Number(osError[1])];
-    if (name) return ERRNO_CODES[name];
+    const name = LINUX_ERRNO[Number(osError[1])];
+    if (name !== undefined && Object.hasOwn(ERRNO_CODES, name)) return ERRNO_CODES[name];
   }
   if (Object.hasOwn(CLASS_CODES, error.name)) return CLASS_CODES[error.name];
   if (/lookup address information|Name or service not known/i.test(error.message)) {

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { LINUX_ERRNO } from "../_errno.ts";
+
 /** Everything the native layer reads from the platform. */
 export interface Platform {
   /** `"linux-x86_64"` and so on, for messages. */
@@ -51,46 +53,6 @@ export interface Platform {
   /** errno number → name, as the error mapper knows them. */
   readonly errno: Readonly<Record<number, string>>;
 }
-
-/** The generic Linux errno numbers (x86_64 and aarch64 alike). */
-const LINUX_ERRNO: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT",
-  3: "ESRCH",
-  4: "EINTR",
-  9: "EBADF",
-  11: "EAGAIN",
-  12: "ENOMEM",
-  13: "EACCES",
-  14: "EFAULT",
-  19: "ENODEV",
-  20: "ENOTDIR",
-  22: "EINVAL",
-  23: "ENFILE",
-  24: "EMFILE",
-  32: "EPIPE",
-  38: "ENOSYS",
-  88: "ENOTSOCK",
-  90: "EMSGSIZE",
-  91: "EPROTOTYPE",
-  92: "ENOPROTOOPT",
-  93: "EPROTONOSUPPORT",
-  95: "EOPNOTSUPP",
-  97: "EAFNOSUPPORT",
-  98: "EADDRINUSE",
-  99: "EADDRNOTAVAIL",
-  100: "ENETDOWN",
-  101: "ENETUNREACH",
-  103: "ECONNABORTED",
-  104: "ECONNRESET",
-  105: "ENOBUFS",
-  106: "EISCONN",
-  107: "ENOTCONN",
-  110: "ETIMEDOUT",
-  111: "ECONNREFUSED",
-  112: "EHOSTDOWN",
-  113: "EHOSTUNREACH",
-};
 
 const LINUX_COMMON = {
   libc: "libc.so.6",
@@ -150,7 +112,7 @@ const LINUX_COMMON = {
   direntReclen: 16,
   direntName: 19,
   fdDirectory: "/proc/self/fd",
-  errno: Object.freeze(LINUX_ERRNO),
+  errno: LINUX_ERRNO,
 };
 
 /** Linux on x86_64. */
