@@ -65,11 +65,20 @@ export abstract class Listener<S, C extends { close(): void } = { close(): void 
    * Wraps a runtime listener; `TcpListener` and `UnixListener` call this.
    *
    * @param source The runtime listener.
-   * @param wrap Turns an accepted connection into the stream handed out.
+   * @param wrap Turns an accepted connection into the stream handed out; when
+   *   it throws, the connection is closed and the accept rejects with the
+   *   mapped error.
    * @param label The address errors name.
    */
   protected constructor(source: AcceptSource<C>, wrap: (conn: C) => S, label: string | undefined) {
-    this.#wrap = wrap;
+    this.#wrap = (conn) => {
+      try {
+        return wrap(conn);
+      } catch (error) {
+        conn.close();
+        throw toNetError(error, "accept", label);
+      }
+    };
     this.#label = label;
     this.#source = source;
     this.#slot = new ReadySlot<C, C>({

@@ -69,14 +69,7 @@ export class TcpListener extends Listener<TcpStream, Deno.TcpConn> {
     const addr = listener.addr;
     const init = Object.freeze({ noDelay: options.noDelay ?? true });
     const label = hostPortLabel(addr.hostname, addr.port);
-    super(listener, (conn) => {
-      try {
-        return new TcpStream(conn, init);
-      } catch (error) {
-        conn.close();
-        throw toNetError(error, "accept", label);
-      }
-    }, label);
+    super(listener, (conn) => new TcpStream(conn, init), label);
     this.#addr = addr;
   }
 

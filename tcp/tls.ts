@@ -273,14 +273,7 @@ export class TlsListener extends Listener<TlsStream, Deno.TlsConn> {
     const addr = listener.addr;
     const label = hostPortLabel(addr.hostname, addr.port);
     const noDelay = options.noDelay ?? true;
-    super(listener, (conn) => {
-      try {
-        return acceptedStream(conn, noDelay, label);
-      } catch (error) {
-        conn.close();
-        throw toNetError(error, "accept", label);
-      }
-    }, label);
+    super(listener, (conn) => acceptedStream(conn, noDelay, label), label);
     this.#addr = addr;
   }
 
