@@ -25,6 +25,38 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   syscall: { parameters: ["i64", "i64", "buffer", "i64"], result: "i64" },
   __errno_location: { parameters: [], result: "pointer" },
+  // Making sockets and moving bytes without the runtime (raw, datagram, adopted).
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "isize" },
+  recvfrom: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "buffer"], result: "isize" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  fcntl3: { name: "fcntl", parameters: ["i32", "i32", "i32"], result: "i32" },
+  dup: { parameters: ["i32"], result: "i32" },
+  dup2: { parameters: ["i32", "i32"], result: "i32" },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
+  // Waits on a runtime thread: the promise settles when the call returns.
+  poll_wait: {
+    name: "poll",
+    parameters: ["buffer", "u64", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  getaddrinfo: {
+    name: "getaddrinfo",
+    parameters: ["buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+    nonblocking: true,
+  },
+  freeaddrinfo: { parameters: ["pointer"], result: "void" },
+  gai_strerror: { parameters: ["i32"], result: "pointer" },
+  getpid: { parameters: [], result: "i32" },
+  setpgid: { parameters: ["i32", "i32"], result: "i32" },
+  timerfd_create: { parameters: ["i32", "i32"], result: "i32" },
+  timerfd_settime: { parameters: ["i32", "i32", "buffer", "buffer"], result: "i32" },
 } as const;
 
 /** The opened library's calls. */
