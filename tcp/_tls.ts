@@ -14,7 +14,8 @@ import type { Deadline } from "../common/_deadline.ts";
 import { toNetError } from "../common/_errors.ts";
 import { NetError } from "../common/errors.ts";
 import type { StreamTransport } from "../common/stream.ts";
-import { runtimeSocket } from "../common/_native/socket.ts";
+import { idle, native } from "../common/_native/libc.ts";
+import { NativeSocket, runtimeSocket } from "../common/_native/socket.ts";
 
 /** Which handshake failure a runtime error describes (Deno's rustls and node:tls wordings). */
 const FAILURES: [RegExp, string][] = [
@@ -42,9 +43,11 @@ const FAILURES: [RegExp, string][] = [
     /CertificateRequired|certificate required|PEER_DID_NOT_RETURN|HandshakeFailure|handshake failure/i,
     "the peer refused the handshake (e.g. a client certificate is required)",
   ],
+  [/InvalidContentType|corrupt message|wrong version/i, "the peer does not speak TLS"],
   [
-    /InvalidContentType|corrupt message|wrong version|UnexpectedEof|disconnected|ECONNRESET|EPIPE|closed|end of file/i,
-    "the peer does not speak TLS or closed the connection during the handshake",
+    /UnexpectedEof|disconnected|ECONNRESET|EPIPE|closed|end of file/i,
+    "the peer closed the connection during the handshake (a client that rejects the " +
+    "certificate may close without an alert)",
   ],
 ];
 
@@ -115,10 +118,12 @@ export class NodeTlsTransport implements StreamTransport {
   #closed = false;
   #error: unknown = undefined;
   #wake: (() => void) | null = null;
+  readonly #label: string | undefined;
 
-  constructor(socket: tls.TLSSocket, conn?: Deno.TcpConn) {
+  constructor(socket: tls.TLSSocket, conn?: Deno.TcpConn, label?: string) {
     this.#socket = socket;
     this.#conn = conn;
+    this.#label = label;
     const notify = (): void => {
       const wake = this.#wake;
       this.#wake = null;
@@ -154,20 +159,32 @@ export class NodeTlsTransport implements StreamTransport {
         this.#chunk = n === chunk.length ? null : chunk.subarray(n);
         return n;
       }
-      if (this.#error !== undefined) throw this.#error;
+      if (this.#error !== undefined) throw this.#mapped(this.#error, "read");
       if (this.#ended) return null;
       await new Promise<void>((resolve) => this.#wake = resolve);
     }
   }
 
   write(data: Uint8Array): Promise<number> {
-    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (this.#error !== undefined) return Promise.reject(this.#mapped(this.#error, "write"));
     return new Promise((resolve, reject) => {
       this.#socket.write(
         data,
-        (error?: Error | null) => error ? reject(error) : resolve(data.length),
+        (error?: Error | null) =>
+          error ? reject(this.#mapped(error, "write")) : resolve(data.length),
       );
     });
+  }
+
+  /**
+   * A TLS alert after the client's side of the handshake finished (TLS 1.3:
+   * a server that requires a client certificate says so on the first read)
+   * is a failed handshake; other errors (a reset) keep their own code.
+   */
+  #mapped(error: unknown, op: string): unknown {
+    return /fatal alert/.test(error instanceof Error ? error.message : String(error))
+      ? handshakeError(error, op, this.#label)
+      : error;
   }
 
   closeWrite(): Promise<void> {
@@ -218,7 +235,7 @@ export async function nodeHandshake(
     socket.once("error", reject);
     socket.once("close", () => reject(new Error("connection closed during the handshake")));
   });
-  const transport = new NodeTlsTransport(socket!, conn);
+  const transport = new NodeTlsTransport(socket!, conn, label);
   try {
     await (deadline === undefined ? secured : deadline.wait(secured));
     return transport;
@@ -238,6 +255,7 @@ export class DenoTlsTransport implements StreamTransport {
   readonly #label: string;
   #handshake: Promise<Deno.TlsHandshakeInfo> | undefined;
   #done = false;
+  #failed = false;
 
   constructor(conn: Deno.TlsConn, label: string) {
     this.#conn = conn;
@@ -261,6 +279,7 @@ export class DenoTlsTransport implements StreamTransport {
         return info;
       },
       (error) => {
+        this.#failed = true;
         throw handshakeError(error, "handshake", this.#label);
       },
     );
@@ -283,6 +302,29 @@ export class DenoTlsTransport implements StreamTransport {
   }
 
   close(): void {
+    if (!this.#done && !this.#failed) shutDownUnfinished(this.#conn, this.#label);
     this.#conn.close();
+  }
+}
+
+/**
+ * Deno 2.9.6 keeps the TCP socket of an accepted `TlsConn` closed before its
+ * handshake finished (the runtime's handshake task still holds it) until the
+ * peer closes or sends something. With the native layer, `shutdown(2)` both
+ * ways first: the peer sees end of stream at once and the runtime's task
+ * ends, releasing the socket. Without it nothing can be done from here.
+ */
+function shutDownUnfinished(conn: Deno.TlsConn, label: string): void {
+  let socket: NativeSocket | undefined;
+  try {
+    native("close", "close");
+    socket = new NativeSocket("stream", conn, () => label);
+    const { n, fd } = socket.fd("close", "close", false);
+    n.sym.shutdown(fd, n.platform.SHUT_RDWR);
+  } catch {
+    // No native layer, or the socket is already gone: the plain close follows.
+  } finally {
+    socket?.forget();
+    idle();
   }
 }

@@ -108,8 +108,8 @@ Deno.test("tls: netkit client and server, ALPN, half-close both ways", async () 
 
 Deno.test("tls: handshake failures are handshake_failed and say which", async (t) => {
   const cases: [string, typeof certs.leaf, RegExp][] = [
-    ["expired", certs.expired, /expired/],
-    ["wrong name", certs.wrongName, /name mismatch/],
+    ["expired", certs.expired, /certificate expired/],
+    ["wrong name", certs.wrongName, /certificate name mismatch/],
     ["unknown issuer", certs.selfSigned, /unknown issuer/],
   ];
   for (const [name, pair, pattern] of cases) {
@@ -124,6 +124,8 @@ Deno.test("tls: handshake failures are handshake_failed and say which", async (t
       await using srv = await accepted;
       const serverSide = await failure(srv.handshake());
       assert.equal(serverSide.code, "handshake_failed", serverSide.message);
+      // The client rejects the certificate and closes without an alert.
+      assert.match(serverSide.message, /closed the connection during the handshake/);
     });
   }
   await t.step("no common ALPN protocol", async () => {
@@ -136,10 +138,33 @@ Deno.test("tls: handshake failures are handshake_failed and say which", async (t
       }),
     );
     assert.equal(error.code, "handshake_failed", error.message);
-    assert.match(error.message, /ALPN/);
+    assert.match(error.message, /no common ALPN protocol/);
     await using srv = await accepted;
-    assert.equal((await failure(srv.handshake())).code, "handshake_failed");
+    const serverSide = await failure(srv.handshake());
+    assert.equal(serverSide.code, "handshake_failed");
+    assert.match(serverSide.message, /no common ALPN protocol/);
   });
+  await t.step(
+    "a raw Deno client that rejects the certificate: the server hears which alert",
+    async () => {
+      await using listener = server(certs.expired);
+      const accepted = listener.accept();
+      const raw = await Deno.connectTls({
+        hostname: "localhost",
+        port: listener.addr.port,
+        caCerts: [certs.ca],
+      });
+      await using srv = await accepted;
+      const [clientSide, serverSide] = await Promise.all([
+        failure(raw.handshake()),
+        failure(srv.handshake()),
+      ]);
+      raw.close();
+      assert.match(String(clientSide), /Expired/);
+      assert.equal(serverSide.code, "handshake_failed");
+      assert.match(serverSide.message, /the peer rejected this side's certificate/);
+    },
+  );
   await t.step("a plain-TCP peer that talks first", async () => {
     await using plain = listen({ hostname: "127.0.0.1", port: 0 });
     const accepted = plain.accept().then(async (s) => {
@@ -148,8 +173,67 @@ Deno.test("tls: handshake failures are handshake_failed and say which", async (t
     });
     const error = await failure(connectTls("localhost", plain.addr.port, { caCerts: [certs.ca] }));
     assert.equal(error.code, "handshake_failed", error.message);
+    assert.match(error.message, /the peer does not speak TLS/);
     (await accepted).close();
   });
+  await t.step("a plain-TCP client at a TLS server", async () => {
+    await using listener = server();
+    const accepted = listener.accept();
+    await using plain = await connect("127.0.0.1", listener.addr.port);
+    await plain.writeAll("EHLO plain text\r\n");
+    await using srv = await accepted;
+    const error = await failure(srv.readLine({ timeout: 5000 }));
+    assert.equal(error.code, "handshake_failed", error.message);
+    assert.match(error.message, /the peer does not speak TLS/);
+  });
+});
+
+Deno.test("tls: a server that requires a client certificate refuses one without (TLS 1.3: at the first read)", async () => {
+  await using py = new Peer("python3", [
+    "-c",
+    `import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+ctx.verify_mode = ssl.CERT_REQUIRED
+ctx.load_verify_locations(sys.argv[3])
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+try:
+    ctx.wrap_socket(c, server_side=True).close()
+except ssl.SSLError:
+    c.close()`,
+    certs.leaf.certFile,
+    certs.leaf.keyFile,
+    certs.caFile,
+  ]);
+  const port = Number((await py.until("\n")).trim());
+  let error: NetError;
+  try {
+    await using client = await connectTls("localhost", port, {
+      caCerts: [certs.ca],
+      timeout: 5000,
+    });
+    error = await failure(client.read(16, { timeout: 5000 }));
+    // The failure is sticky.
+    assert.equal((await failure(client.read(16))).code, "handshake_failed");
+  } catch (thrown) {
+    error = thrown as NetError; // TLS 1.2 would fail in connectTls itself
+  }
+  assert.equal(error.code, "handshake_failed", error.message);
+  assert.match(error.message, /the peer refused the handshake/);
+});
+
+Deno.test("tls: an accepted connection closed during its handshake ends the peer's connection at once", async () => {
+  await using listener = server();
+  const accepted = listener.accept();
+  // A TCP client that never sends its hello.
+  await using silent = await connect("127.0.0.1", listener.addr.port);
+  const srv = await accepted;
+  assert.equal((await failure(srv.handshake({ timeout: 20 }))).code, "timeout");
+  srv.close();
+  // Deno alone keeps the socket open until the client goes; netkit shuts it down (--allow-ffi).
+  assert.equal(await silent.read(16, { timeout: 5000 }), null);
 });
 
 Deno.test("tls: a server that never speaks TLS cannot hang a client with a timeout; the socket closes at once", async () => {

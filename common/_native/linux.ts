@@ -23,6 +23,8 @@ export interface Platform {
   readonly AF_INET: number;
   readonly AF_INET6: number;
   readonly SOCK_STREAM: number;
+  /** `shutdown(2)`'s both-ways value. */
+  readonly SHUT_RDWR: number;
   readonly SOCK_DGRAM: number;
   readonly SOCK_RAW: number;
   readonly SOCK_SEQPACKET: number;
@@ -62,6 +64,7 @@ const LINUX_COMMON = {
   AF_INET: 2,
   AF_INET6: 10,
   SOCK_STREAM: 1,
+  SHUT_RDWR: 2,
   SOCK_DGRAM: 2,
   SOCK_RAW: 3,
   SOCK_SEQPACKET: 5,
