@@ -37,6 +37,8 @@ export type {
   InterfaceAddress,
   ResolvedAddress,
   ResolveOptions,
+  ResolveProtocolName,
+  ResolveType,
 } from "./common/address.ts";
 export { Stream } from "./common/stream.ts";
 export { Listener } from "./common/listener.ts";

@@ -54,6 +54,22 @@ export interface Platform {
   readonly fdDirectory: string;
   /** errno number → name, as the error mapper knows them. */
   readonly errno: Readonly<Record<number, string>>;
+  /** getaddrinfo(3) hint flags (`AI_PASSIVE` → `PASSIVE`, …). */
+  readonly AI: Readonly<Record<string, number>>;
+  /** getaddrinfo(3) results (`EAI_NONAME` → `NONAME`, …; negative on glibc). */
+  readonly EAI: Readonly<Record<string, number>>;
+  /** `struct addrinfo`: its size and each field's byte offset. */
+  readonly addrinfo: Readonly<{
+    size: number;
+    flags: number;
+    family: number;
+    socktype: number;
+    protocol: number;
+    addrlen: number;
+    addr: number;
+    canonname: number;
+    next: number;
+  }>;
 }
 
 const LINUX_COMMON = {
@@ -116,6 +132,42 @@ const LINUX_COMMON = {
   direntName: 19,
   fdDirectory: "/proc/self/fd",
   errno: LINUX_ERRNO,
+  // glibc's <netdb.h>, the same on every Linux architecture it builds for.
+  AI: Object.freeze({
+    PASSIVE: 0x1,
+    CANONNAME: 0x2,
+    NUMERICHOST: 0x4,
+    V4MAPPED: 0x8,
+    ALL: 0x10,
+    ADDRCONFIG: 0x20,
+    NUMERICSERV: 0x400,
+  }),
+  EAI: Object.freeze({
+    BADFLAGS: -1,
+    NONAME: -2,
+    AGAIN: -3,
+    FAIL: -4,
+    NODATA: -5,
+    FAMILY: -6,
+    SOCKTYPE: -7,
+    SERVICE: -8,
+    ADDRFAMILY: -9,
+    MEMORY: -10,
+    SYSTEM: -11,
+    OVERFLOW: -12,
+  }),
+  // LP64 (x86_64 and aarch64): four ints, a socklen_t padded to 8, three pointers.
+  addrinfo: Object.freeze({
+    size: 48,
+    flags: 0,
+    family: 4,
+    socktype: 8,
+    protocol: 12,
+    addrlen: 16,
+    addr: 24,
+    canonname: 32,
+    next: 40,
+  }),
 };
 
 /** Linux on x86_64. */
