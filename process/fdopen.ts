@@ -1,6 +1,9 @@
 /**
- * {@linkcode fdopen}: this process's stdin, stdout or stderr as a netkit
- * stream.
+ * {@linkcode fdopen}: any descriptor this process holds as a netkit object
+ * (XPIO's `fdopen`): stdin, stdout and stderr as streams, and with
+ * `--allow-ffi` a connected socket as a `TcpStream` or `UnixStream`, a
+ * listening one as a `TcpListener` or `UnixListener`, a pipe, FIFO, file or
+ * device as a `Stream`.
  *
  * @example
  * ```ts
@@ -15,7 +18,12 @@
  */
 
 import { NetError } from "../common/errors.ts";
-import { invalidArgument } from "../common/_options.ts";
+import { invalidArgument, validateOptions } from "../common/_options.ts";
+import { idle, native } from "../common/_native/libc.ts";
+import { duplicate } from "../common/_native/descriptor.ts";
+import { adopt } from "./_adopt.ts";
+import type { TcpListener, TcpStream } from "../tcp/mod.ts";
+import type { UnixListener, UnixStream } from "../unix/mod.ts";
 import { Stream, type StreamTransport } from "../common/stream.ts";
 import { registerDescriptor } from "./_handoff.ts";
 
@@ -59,16 +67,39 @@ class StdioTransport implements StreamTransport {
   }
 }
 
+/** Options of {@linkcode fdopen}. */
+export interface FdopenOptions {
+  /**
+   * Adopt a duplicate of the descriptor (made close-on-exec) instead of the
+   * descriptor itself, which then stays open and the caller's (default
+   * `false`: the result owns the descriptor, and closing it closes it).
+   * Ignored for 0, 1 and 2.
+   */
+  duplicate?: boolean;
+}
+
+const FDOPEN_RULES = { duplicate: { type: "boolean" } } as const;
+
+/**
+ * What {@linkcode fdopen} makes of a descriptor: a `TcpStream` or
+ * `UnixStream` (a connected stream socket), a `TcpListener` or
+ * `UnixListener` (a listening one), or a `Stream` (a pipe, FIFO, file or
+ * device). Narrow it with `instanceof`.
+ */
+export type Adopted = Stream | TcpStream | UnixStream | TcpListener | UnixListener;
+
 /**
  * A {@linkcode Stream} over this process's stdin (0), stdout (1) or stderr
  * (2) (XPIO's `fdopen`). Closing the stream leaves the descriptor itself
  * open, since the runtime and `console` share it. Given to `spawn` in
  * `files`, the descriptor itself is handed to the child.
  *
- * @param fd 0, 1 or 2.
+ * @param n 0, 1 or 2.
+ * @param options `duplicate` (ignored for these three).
  * @returns A stream; stdin only reads, stdout and stderr only write
  *   (the other direction fails with `not_supported`).
- * @throws {NetError} `invalid_argument` for another fd.
+ * @throws {NetError} `invalid_argument` naming `n` for a number that is not
+ *   an integer of 0 or more.
  *
  * @example
  * ```ts
@@ -79,10 +110,84 @@ class StdioTransport implements StreamTransport {
  * stdout.close();
  * ```
  */
-export function fdopen(fd: 0 | 1 | 2): Stream {
-  if (fd !== 0 && fd !== 1 && fd !== 2) {
-    throw invalidArgument("fdopen", "fd", "0, 1 or 2", fd);
+export function fdopen(n: 0 | 1 | 2, options?: FdopenOptions): Stream;
+/**
+ * Adopts any descriptor this process holds, by its kind (asked of the
+ * kernel): a connected stream socket → `TcpStream` or `UnixStream`; a
+ * listening socket → `TcpListener` or `UnixListener`; a pipe, FIFO, regular
+ * file or character device → `Stream` (reads and writes at the descriptor's
+ * own offset). Sockets run over Deno's `node:net`, which takes a descriptor;
+ * the objects have every member of their class (addresses, deadlines,
+ * half-close, `fileno()` — the descriptor itself —, options). The result
+ * owns the descriptor (closing it closes the descriptor) unless
+ * `options.duplicate`; an owned descriptor is made close-on-exec. Needs
+ * `--allow-ffi` to ask the kernel what the descriptor is.
+ *
+ * Descriptors inherited from a parent (`spawn` with `files`, inetd,
+ * `systemd`'s socket activation: see `listenFds`) and those a Worker shares
+ * with its parent (`fdopen(listener.fileno(), { duplicate: true })`, so
+ * several Workers accept on one port) become netkit objects this way.
+ *
+ * @param n The descriptor number (an integer of 0 or more).
+ * @param options `duplicate`: adopt a duplicate and leave `n` open.
+ * @returns The object; narrow it with `instanceof`.
+ * @throws {NetError} `invalid_argument` naming `n` (checked first) or a
+ *   field of `options`; `not_supported` without `--allow-ffi` (naming it),
+ *   for a directory, a datagram socket (no engine to read it: Deno's
+ *   `node:dgram` cannot take a descriptor), a socket neither connected nor
+ *   listening, or another kind netkit has no object for; `not_found` when
+ *   `n` is not open; `too_many_open_files` when no duplicate can be made.
+ *
+ * @example A second listener on the same socket (as a Worker would make one)
+ * ```ts
+ * import { fdopen } from "@netkit/netkit/process";
+ * import { connect, listen, TcpListener } from "@netkit/netkit/tcp";
+ *
+ * await using listener = listen({ hostname: "127.0.0.1", port: 0 });
+ * const adopted = fdopen(listener.fileno(), { duplicate: true });
+ * if (!(adopted instanceof TcpListener)) throw new Error("not a listener");
+ * await using twin = adopted;
+ * console.log(twin.addr.port === listener.addr.port); // true
+ * await using client = await connect("127.0.0.1", twin.addr.port);
+ * await using server = await Promise.race([twin.accept(), listener.accept()]);
+ * await client.writeAll("hi\n");
+ * console.log(await server.readLine()); // "hi"
+ * ```
+ */
+export function fdopen(n: number, options?: FdopenOptions): Adopted;
+export function fdopen(n: number, options?: FdopenOptions): Adopted {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 0x7fffffff) {
+    throw invalidArgument("fdopen", "n", "a descriptor number (an integer of 0 or more)", n);
   }
+  const checked = validateOptions<FdopenOptions>("fdopen", options, FDOPEN_RULES);
+  if (n <= 2) return stdio(n as 0 | 1 | 2);
+  const lib = native("fdopen", `fdopen(${n})`, `fd ${n}`);
+  try {
+    if (!checked.duplicate) return adopt(lib, n, "fdopen");
+    const copy = duplicate(lib, n, "fdopen");
+    try {
+      return adopt(lib, copy, "fdopen");
+    } catch (error) {
+      lib.sym.close(copy);
+      if (error instanceof NetError) {
+        throw new NetError(
+          error.code,
+          error.detail.replace(`descriptor ${copy}`, `descriptor ${n}`),
+          {
+            op: "fdopen",
+            address: `fd ${n}`,
+            cause: error.cause,
+          },
+        );
+      }
+      throw error;
+    }
+  } finally {
+    idle();
+  }
+}
+
+function stdio(fd: 0 | 1 | 2): Stream {
   const stream = new Stream(new StdioTransport(fd), {
     localAddr: null,
     remoteAddr: null,

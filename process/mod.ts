@@ -36,6 +36,7 @@ export type { DeadlineOptions } from "../common/deadline.ts";
 export { socketpair } from "./socketpair.ts";
 export { pipe } from "./pipe.ts";
 export { fdopen } from "./fdopen.ts";
+export type { Adopted, FdopenOptions } from "./fdopen.ts";
 export { env } from "./env.ts";
 export { MAX_FD, spawn } from "./spawn.ts";
 export type { FileSpec, SpawnOptions } from "./spawn.ts";

@@ -35,5 +35,5 @@ Deno.test("fdopen streams go one way only", async () => {
   const out = fdopen(1);
   await rejectsWith(out.read(), "not_supported");
   out.close();
-  await rejectsWith(() => fdopen(-1 as 0), "invalid_argument", "fd");
+  await rejectsWith(() => fdopen(-1 as 0), "invalid_argument", "n");
 });

@@ -413,3 +413,17 @@ export function acceptLanded(n: Native, local: string, conn: object): void {
   if (claimedByOther(n, fd, conn)) return;
   identified.set(conn, claim(fd, cookie, conn));
 }
+
+/**
+ * Records that `owner`'s socket is `fd`, known without a search (an
+ * adopted descriptor, or one a runtime object reports itself): the first
+ * lookup for `owner` takes it while the socket's cookie is still the same.
+ *
+ * @param n The opened library.
+ * @param owner The runtime object the socket belongs to.
+ * @param fd Its descriptor.
+ */
+export function identify(n: Native, owner: object, fd: number): void {
+  const cookie = cookieOf(n, fd);
+  if (cookie !== undefined) identified.set(owner, { fd, cookie });
+}

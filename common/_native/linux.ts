@@ -47,6 +47,19 @@ export interface Platform {
   readonly O_CLOEXEC: number;
   /** The system call that lists a directory into a buffer (getdents64). */
   readonly SYS_getdents64: number;
+  /** fstat(2) as a system call, and the byte offset of `st_mode` in its `struct stat`. */
+  readonly SYS_fstat: number;
+  readonly statMode: number;
+  /** fcntl(2): duplicate with close-on-exec, get and set the descriptor flags. */
+  readonly F_DUPFD_CLOEXEC: number;
+  readonly F_GETFD: number;
+  readonly F_SETFD: number;
+  readonly FD_CLOEXEC: number;
+  /** `O_ACCMODE` of the file status flags (`O_RDONLY` 0, `O_WRONLY` 1, `O_RDWR` 2). */
+  readonly O_ACCMODE: number;
+  /** socket(2) type flags. */
+  readonly SOCK_NONBLOCK: number;
+  readonly SOCK_CLOEXEC: number;
   /** Byte offsets in one getdents64 record: its length and its name. */
   readonly direntReclen: number;
   readonly direntName: number;
@@ -54,6 +67,10 @@ export interface Platform {
   readonly fdDirectory: string;
   /** errno number → name, as the error mapper knows them. */
   readonly errno: Readonly<Record<number, string>>;
+  /** fcntl(2) F_SETFL (set the file status flags), open(2) O_RDWR, epoll_ctl(2) EPOLL_CTL_DEL. */
+  readonly F_SETFL: number;
+  readonly O_RDWR: number;
+  readonly EPOLL_CTL_DEL: number;
   /** getaddrinfo(3) hint flags (`AI_PASSIVE` → `PASSIVE`, …). */
   readonly AI: Readonly<Record<string, number>>;
   /** getaddrinfo(3) results (`EAI_NONAME` → `NONAME`, …; negative on glibc). */
@@ -125,6 +142,13 @@ const LINUX_COMMON = {
     V6ONLY: 26,
   }),
   F_GETFL: 3,
+  F_DUPFD_CLOEXEC: 1030,
+  F_GETFD: 1,
+  F_SETFD: 2,
+  FD_CLOEXEC: 1,
+  O_ACCMODE: 3,
+  SOCK_NONBLOCK: 0o4000,
+  SOCK_CLOEXEC: 0o2000000,
   O_NONBLOCK: 0o4000,
   O_RDONLY: 0,
   O_CLOEXEC: 0o2000000,
@@ -132,6 +156,9 @@ const LINUX_COMMON = {
   direntName: 19,
   fdDirectory: "/proc/self/fd",
   errno: LINUX_ERRNO,
+  F_SETFL: 4,
+  O_RDWR: 2,
+  EPOLL_CTL_DEL: 2,
   // glibc's <netdb.h>, the same on every Linux architecture it builds for.
   AI: Object.freeze({
     PASSIVE: 0x1,
@@ -176,6 +203,8 @@ export const LINUX_X86_64: Platform = Object.freeze({
   name: "linux-x86_64",
   O_DIRECTORY: 0o200000,
   SYS_getdents64: 217,
+  SYS_fstat: 5,
+  statMode: 24,
 });
 
 /** Linux on aarch64 (the generic system call table). */
@@ -184,6 +213,8 @@ export const LINUX_AARCH64: Platform = Object.freeze({
   name: "linux-aarch64",
   O_DIRECTORY: 0o40000,
   SYS_getdents64: 61,
+  SYS_fstat: 80,
+  statMode: 16,
 });
 
 /** The table for an OS and architecture, or `undefined` where there is none yet. */
