@@ -8,7 +8,7 @@
  * @module
  */
 
-import { bind } from "../udp/mod.ts";
+import { bind, connect } from "../udp/mod.ts";
 
 const HOST = "127.0.0.1";
 const ROUNDS = 5000;
@@ -51,6 +51,23 @@ async function netkitPingPong(size: number): Promise<void> {
   const request = new Uint8Array(size).fill(1);
   for (let i = 0; i < ROUNDS; i++) {
     await client.sendTo(request, HOST, port);
+    await client.receive();
+  }
+  await echo;
+}
+
+async function netkitConnectedPingPong(size: number): Promise<void> {
+  await using server = await bind({ hostname: HOST, port: 0 });
+  await using client = await connect(HOST, server.addr.port, { hostname: HOST });
+  const echo = (async () => {
+    for (let i = 0; i < ROUNDS; i++) {
+      const { data, hostname, port } = await server.receive();
+      await server.sendTo(data, hostname, port);
+    }
+  })();
+  const request = new Uint8Array(size).fill(1);
+  for (let i = 0; i < ROUNDS; i++) {
+    await client.send(request);
     await client.receive();
   }
   await echo;
@@ -120,6 +137,12 @@ for (const size of [64, 1400]) {
     group,
     ...options,
     fn: async () => await netkitPingPong(size),
+  });
+  Deno.bench({
+    name: `netkit connected ${size} B`,
+    group,
+    ...options,
+    fn: async () => await netkitConnectedPingPong(size),
   });
 }
 

@@ -92,6 +92,11 @@ export class ReadySlot<R, T> {
   #closed = false;
   #hold: Promise<void> | null = null;
   #release: (() => void) | null = null;
+  /** Whether a failure may come from outside the operation ({@linkcode ReadySlot.interrupt}). */
+  #interruptible = false;
+  /** What waiting callers also wait for while interruptible: settles at the next interrupt. */
+  #interrupted: Promise<void> | null = null;
+  #wakeInterrupted: (() => void) | null = null;
 
   /**
    * @param source The runtime operation and its judges.
@@ -163,9 +168,73 @@ export class ReadySlot<R, T> {
         this.#failure = undefined;
         throw failure;
       }
-      const landing = this.#start();
+      const landing = this.#waitable();
       await (deadline === undefined ? landing : deadline.wait(landing));
     }
+  }
+
+  /** The landing of the operation (started if needed), or an interrupt, whichever is first. */
+  #waitable(): Promise<void> {
+    const landing = this.#start();
+    if (!this.#interruptible) return landing;
+    const interrupted = this.#interrupted ??= new Promise<void>((wake) => {
+      this.#wakeInterrupted = wake;
+    });
+    return Promise.race([landing, interrupted]);
+  }
+
+  /**
+   * The next value without taking it: the one waiting, else the next to
+   * land, within the call's deadline; it stays for the next caller. A
+   * failure is reported (and consumed) as by {@linkcode ReadySlot.take}.
+   *
+   * @throws {NetError} as {@linkcode ReadySlot.take}.
+   */
+  async peek(deadline: Deadline | undefined, op: string): Promise<T> {
+    for (;;) {
+      if (this.#closed) throw closedError(op, this.#label);
+      deadline?.check();
+      const ready = this.#ready;
+      if (ready !== undefined) return ready;
+      const failure = this.#failure;
+      if (failure !== undefined) {
+        this.#failure = undefined;
+        throw failure;
+      }
+      const landing = this.#waitable();
+      await (deadline === undefined ? landing : deadline.wait(landing));
+    }
+  }
+
+  /**
+   * Lets {@linkcode ReadySlot.interrupt} end waits (a failure that the
+   * operation in flight does not report by itself, e.g. an error the kernel
+   * keeps on a socket); off, a wait costs nothing more.
+   */
+  set interruptible(on: boolean) {
+    this.#interruptible = on;
+  }
+
+  /**
+   * Keeps `failure` for the next caller and wakes those waiting, who report
+   * it (the first one) unless a value landed; the operation in flight goes
+   * on and its value goes to a later caller. Ignored once closed.
+   */
+  interrupt(failure: NetError): void {
+    if (this.#closed) return;
+    this.#failure = failure;
+    const wake = this.#wakeInterrupted;
+    this.#interrupted = null;
+    this.#wakeInterrupted = null;
+    wake?.();
+  }
+
+  /** Takes the kept failure if `which` says so, for a caller that reports it instead of a take. */
+  claimFailure(which: (failure: NetError) => boolean): NetError | undefined {
+    const failure = this.#failure;
+    if (failure === undefined || !which(failure)) return undefined;
+    this.#failure = undefined;
+    return failure;
   }
 
   /**
@@ -208,6 +277,10 @@ export class ReadySlot<R, T> {
     const ready = this.#ready;
     this.#ready = undefined;
     if (ready !== undefined) this.#source.discard(ready);
+    const wake = this.#wakeInterrupted;
+    this.#interrupted = null;
+    this.#wakeInterrupted = null;
+    wake?.();
     this.resume();
     try {
       this.#source.stop();
@@ -248,7 +321,7 @@ export class ReadySlot<R, T> {
       },
       pollRead: () => this.readable,
       waitRead: async () => {
-        while (!this.readable) await this.#start();
+        while (!this.readable) await this.#waitable();
       },
       pollWrite: write.pollWrite,
       waitWrite: write.waitWrite,

@@ -171,3 +171,28 @@ export function checkMembership(
   }
   return { v4, iface: (iface as number | undefined) ?? 0 };
 }
+
+/**
+ * Checks an interface to send multicast on: an IPv4 address for an IPv4 or
+ * dual-stack socket, an interface index for an IPv6 or dual-stack one.
+ *
+ * @throws {NetError} `invalid_argument` naming `field`.
+ */
+export function checkSendInterface(
+  op: string,
+  field: string,
+  family: Family,
+  iface: unknown,
+): void {
+  if (typeof iface === "string" && isIP(iface) === 4 && family !== "v6") return;
+  if (
+    typeof iface === "number" && Number.isInteger(iface) && iface >= 0 && iface <= 0x7fffffff &&
+    family !== "v4"
+  ) return;
+  const accepts = family === "v4"
+    ? "the interface's IPv4 address (an IPv4 socket)"
+    : family === "v6"
+    ? "the interface's index (an IPv6 socket)"
+    : "an interface's IPv4 address or an interface index";
+  throw invalidArgument(op, field, accepts, iface);
+}

@@ -10,7 +10,8 @@ import { checkHost, checkPort, hostPortLabel } from "../common/_address.ts";
 import { NetError } from "../common/errors.ts";
 import { toNetError } from "../common/_errors.ts";
 import type { Schema } from "../common/_options.ts";
-import { checkMembership, familyOf, resolveFor } from "./_address.ts";
+import { checkMembership, checkSendInterface, familyOf, resolveFor } from "./_address.ts";
+import { nativeStatus } from "../common/_native/libc.ts";
 import type { BindOptions } from "./bind.ts";
 import { UdpSocket } from "./socket.ts";
 
@@ -59,13 +60,6 @@ export function requireDatagrams(op: string): void {
 /** Binds a socket with validated options; used by `bind` and `connect`. */
 export async function openSocket(op: string, options: BindOptions): Promise<UdpSocket> {
   requireDatagrams(op);
-  if (options.broadcast === false) {
-    throw new NetError(
-      "not_supported",
-      "Deno enables SO_BROADCAST on every UDP socket and cannot disable it",
-      { op, field: "broadcast" },
-    );
-  }
   const host = checkHost(op, options.hostname ?? "0.0.0.0");
   const port = checkPort(op, options.port ?? 0);
   const hostname = await resolveFor(op, "dual", host, "hostname");
@@ -77,12 +71,23 @@ export async function openSocket(op: string, options: BindOptions): Promise<UdpS
   for (const group of groups) {
     checkMembership(op, family, group, options.multicastInterface, undefined);
   }
-  if (options.multicastTTL !== undefined && family === "v6") {
-    throw new NetError(
-      "not_supported",
-      "Deno cannot set the IPv6 multicast hop limit; the kernel default (1) applies",
-      { op, field: "multicastTTL" },
+  const iface = options.multicastInterface;
+  if (iface !== undefined) checkSendInterface(op, "multicastInterface", family, iface);
+  // What Deno cannot do is done below it: without --allow-ffi, refused before anything opens.
+  if (options.broadcast === false) {
+    requireNative(
+      op,
+      "broadcast",
+      "broadcast: false (clearing SO_BROADCAST, which Deno always sets)",
     );
+  }
+  if (options.multicastTTL !== undefined && family === "v6") {
+    requireNative(op, "multicastTTL", "multicastTTL on an IPv6 socket (the hop limit)");
+  }
+  // Without --allow-ffi the interface serves the joins only; with no join it would do nothing.
+  const sendInterface = iface !== undefined && nativeStatus().available;
+  if (iface !== undefined && !sendInterface && groups.length === 0) {
+    requireNative(op, "multicastInterface", "multicastInterface for sending");
   }
   const loopback = options.loopback ?? true;
   let conn: Deno.DatagramConn;
@@ -101,11 +106,21 @@ export async function openSocket(op: string, options: BindOptions): Promise<UdpS
   try {
     // Deno's `loopback` sets only the IPv6 option on a dual-stack socket.
     if (!loopback && familyOf(hostname) === "dual") await socket.setMulticastLoopback(false);
+    if (options.broadcast === false) socket.setOption("so_broadcast", false);
     if (options.multicastTTL !== undefined) await socket.setMulticastTTL(options.multicastTTL);
+    if (sendInterface) await socket.setMulticastInterface(iface!);
     for (const group of groups) await socket.joinMulticast(group, options.multicastInterface);
   } catch (error) {
     socket.close();
     throw error;
   }
   return socket;
+}
+
+/** `not_supported` naming `--allow-ffi` (or the platform) when the native layer is not there. */
+function requireNative(op: string, field: string, what: string): void {
+  const status = nativeStatus();
+  if (!status.available) {
+    throw new NetError("not_supported", `${what} ${status.reason}`, { op, field });
+  }
 }

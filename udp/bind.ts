@@ -26,8 +26,10 @@ export interface BindOptions {
    */
   loopback?: boolean;
   /**
-   * `SO_BROADCAST`. Deno turns it on for every UDP socket and cannot turn it
-   * off: `true` (or leaving it out) is accepted, `false` is `not_supported`.
+   * `SO_BROADCAST` (default true: Deno turns it on for every UDP socket).
+   * `false` clears it through the C library, so sends to a broadcast
+   * address fail `access_denied`; that needs `--allow-ffi` (without it,
+   * `false` is `not_supported` naming the flag).
    */
   broadcast?: boolean;
   /**
@@ -38,9 +40,18 @@ export interface BindOptions {
   bufferSize?: number;
   /** Multicast group(s) to join at once (lsocket's `"mcast"` sockets). */
   multicast?: string | string[];
-  /** The interface of those joins: an IPv4 address, or an IPv6 interface index. */
+  /**
+   * The interface of those joins, and (with `--allow-ffi`) the one the
+   * socket's own multicast datagrams go out on (`IP_MULTICAST_IF` /
+   * `IPV6_MULTICAST_IF`): an IPv4 address, or an IPv6 interface index.
+   * Without `--allow-ffi` it serves the joins only, and without a join it is
+   * `not_supported` naming the flag.
+   */
   multicastInterface?: string | number;
-  /** The TTL of multicast datagrams this socket sends (IPv4; default 1). */
+  /**
+   * The TTL (IPv6: hop limit) of multicast datagrams this socket sends
+   * (default 1). On an IPv6 socket it needs `--allow-ffi`.
+   */
   multicastTTL?: number;
 }
 
@@ -54,7 +65,8 @@ export interface BindOptions {
  * @returns The bound socket.
  * @throws {NetError} `invalid_argument` (unknown option, bad address or
  *   port), `address_in_use`, `address_not_available`, `name_not_resolved`,
- *   `access_denied`, `not_supported` (no `--unstable-net`, `broadcast: false`).
+ *   `access_denied`, `not_supported` (no `--unstable-net`; `broadcast: false`,
+ *   an IPv6 `multicastTTL` or a sending `multicastInterface` without `--allow-ffi`).
  *
  * @example Bind to any free port on loopback
  * ```ts
@@ -75,6 +87,14 @@ export interface BindOptions {
  *   multicastInterface: "127.0.0.1",
  * });
  * console.log(receiver.memberships.length); // 1
+ * ```
+ *
+ * @example A socket that may not broadcast (with `--allow-ffi`)
+ * ```ts
+ * import { bind } from "@netkit/netkit/udp";
+ *
+ * await using socket = await bind({ hostname: "127.0.0.1", port: 0, broadcast: false });
+ * console.log(socket.getOption("so_broadcast")); // false
  * ```
  */
 export async function bind(

@@ -9,9 +9,12 @@
  * @module
  */
 
-import { deadlineOf } from "../common/_deadline.ts";
+import { Deadline } from "../common/_deadline.ts";
 import type { DeadlineOptions } from "../common/deadline.ts";
 import { closedError, toNetError } from "../common/_errors.ts";
+import type { NetError } from "../common/errors.ts";
+import { DEADLINE_RULES, type Schema, validateOptions } from "../common/_options.ts";
+import type { Native } from "../common/_native/libc.ts";
 import { type Pollable, pollable } from "../common/readiness.ts";
 import { ReadySlot } from "../common/_single_flight.ts";
 import type { SocketOptionName, SocketOptionValues, WritableOptionName } from "../common/native.ts";
@@ -25,6 +28,18 @@ export interface DatagramSource {
   /** Closes the socket. */
   close(): void;
 }
+
+/** Options of {@linkcode DatagramSocket.receive}: a deadline, and whether to peek. */
+export interface ReceiveOptions extends DeadlineOptions {
+  /**
+   * True: resolve to the next datagram without consuming it (sock's
+   * `recvnext` with MSG_PEEK); the next `receive` returns the same one.
+   * Default false.
+   */
+  peek?: boolean;
+}
+
+const RECEIVE_RULES: Schema = { ...DEADLINE_RULES, peek: { type: "boolean" } };
 
 /**
  * A datagram socket that hands out datagrams of type `D`: the shared part of
@@ -84,10 +99,14 @@ export abstract class DatagramSocket<D> implements AsyncIterable<D>, AsyncDispos
   /**
    * Receives the next datagram, in arrival order.
    *
-   * @param options `{ timeout, signal }`; a timed-out receive loses nothing.
+   * @param options `{ timeout, signal, peek }`; a timed-out receive loses
+   *   nothing. With `peek: true` the datagram is not consumed: the next
+   *   receive returns it again (a copy is handed out each time).
    * @returns The datagram.
    * @throws {NetError} `closed` (also when the socket closes while waiting),
-   *   `timeout`, `aborted`, `invalid_argument` for bad options.
+   *   `timeout`, `aborted`, `invalid_argument` for bad options; on a
+   *   connected UDP socket (with `--allow-ffi`) `connection_refused` or
+   *   `host_unreachable` when the kernel got an ICMP error for what it sent.
    *
    * @example
    * ```ts
@@ -97,16 +116,29 @@ export abstract class DatagramSocket<D> implements AsyncIterable<D>, AsyncDispos
    * await socket.sendTo("hi", "127.0.0.1", socket.addr.port);
    * console.log((await socket.receive({ timeout: 1000 })).data.length); // 2
    * ```
+   *
+   * @example Peek, then receive the same datagram
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * await using socket = await bind({ hostname: "127.0.0.1", port: 0 });
+   * await socket.sendTo("next", "127.0.0.1", socket.addr.port);
+   * const peeked = await socket.receive({ peek: true, timeout: 1000 });
+   * const taken = await socket.receive({ timeout: 1000 });
+   * console.log(peeked.data.length, taken.data.length); // 4 4
+   * ```
    */
-  receive(options?: DeadlineOptions): Promise<D> {
+  receive(options?: ReceiveOptions): Promise<D> {
     // Without options there is no deadline to set up or dispose: no extra async frame.
     return options === undefined
       ? this.#slot.take(undefined, "receive")
       : this.#receiveWithin(options);
   }
 
-  async #receiveWithin(options: DeadlineOptions): Promise<D> {
-    using deadline = deadlineOf("receive", options, this.#label);
+  async #receiveWithin(options: ReceiveOptions): Promise<D> {
+    const checked = validateOptions<ReceiveOptions>("receive", options, RECEIVE_RULES);
+    using deadline = Deadline.of(checked, "receive", this.#label);
+    if (checked.peek === true) return this.copy(await this.#slot.peek(deadline, "receive"));
     return await this.#slot.take(deadline, "receive");
   }
 
@@ -255,6 +287,66 @@ export abstract class DatagramSocket<D> implements AsyncIterable<D>, AsyncDispos
    */
   protected accepts(_datagram: D): boolean {
     return true;
+  }
+
+  /**
+   * A copy of a datagram for `peek`, so the caller may change it without
+   * changing what the next receive returns: its `data` copied, the rest
+   * shallow. A subclass whose datagrams hold other mutable parts overrides it.
+   *
+   * @param datagram The datagram waiting.
+   * @returns A copy the caller owns.
+   */
+  protected copy(datagram: D): D {
+    const data = (datagram as { data?: unknown }).data;
+    return data instanceof Uint8Array ? { ...datagram, data: data.slice() } : { ...datagram };
+  }
+
+  /**
+   * The socket's descriptor for netkit's own native calls (re-checked by
+   * its cookie on each call; never arms anything).
+   *
+   * @param op The netkit operation.
+   * @param what What needs it, for the `not_supported` message.
+   * @throws {NetError} `not_supported` without `--allow-ffi` or when the
+   *   socket cannot be identified; `closed`.
+   */
+  protected descriptor(op: string, what: string): { n: Native; fd: number } {
+    if (this.#slot.closed) throw closedError(op, this.#label);
+    return this.#socket.fd(op, what, false);
+  }
+
+  /**
+   * Makes waiting receives end with `failure` (the first of them; a later
+   * one when none waits) while the receive in flight goes on: its datagram
+   * goes to a later caller. Needs {@linkcode DatagramSocket.watchFailures} on.
+   *
+   * @param failure What to report.
+   */
+  protected failReceive(failure: NetError): void {
+    this.#slot.interrupt(failure);
+  }
+
+  /**
+   * Whether {@linkcode DatagramSocket.failReceive} may end waits (off, a
+   * wait costs nothing more).
+   *
+   * @param on True while something outside the receive may fail it.
+   */
+  protected watchFailures(on: boolean): void {
+    this.#slot.interruptible = on;
+  }
+
+  /**
+   * Takes the failure kept for the next receive, for a send that reports it
+   * instead (the kernel reports a connected socket's ICMP error on whichever
+   * comes first).
+   *
+   * @param which Which failures to take.
+   * @returns The failure, or `undefined`.
+   */
+  protected claimFailure(which: (failure: NetError) => boolean): NetError | undefined {
+    return this.#slot.claimFailure(which);
   }
 
   /** Throws `closed` for `op` once the socket is closed. */

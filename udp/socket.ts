@@ -1,12 +1,19 @@
 /**
  * The UDP socket: send, send to, receive with deadlines that lose nothing,
- * userland "connected" filtering and multicast.
+ * "connected" sockets (the kernel's with `--allow-ffi`, a userland filter
+ * without) and multicast.
  *
  * @module
  */
 
 import { isIP } from "node:net";
-import { checkHost, checkPort, describeAddress, stripBrackets } from "../common/_address.ts";
+import {
+  checkHost,
+  checkPort,
+  describeAddress,
+  hostPortLabel,
+  stripBrackets,
+} from "../common/_address.ts";
 import { type Deadline, deadlineOf } from "../common/_deadline.ts";
 import type { DeadlineOptions } from "../common/deadline.ts";
 import { closedError, toNetError } from "../common/_errors.ts";
@@ -14,6 +21,7 @@ import { NetError } from "../common/errors.ts";
 import { invalidArgument, validateArgument } from "../common/_options.ts";
 import {
   checkMembership,
+  checkSendInterface,
   type Destination,
   destination,
   type Family,
@@ -24,6 +32,8 @@ import {
 import { toBytes } from "../common/_bytes.ts";
 import { DatagramSocket } from "./datagram.ts";
 import { MulticastMembership } from "./multicast.ts";
+import { idle, type Native, nativeStatus } from "../common/_native/libc.ts";
+import { ErrorWatcher, isSendError, kernelConnect, kernelDisconnect } from "./_connected.ts";
 
 /** One received UDP datagram. */
 export interface UdpDatagram {
@@ -91,6 +101,11 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
   #memberships: MulticastMembership[] = [];
   #v4Options: Deno.MulticastV4Membership | null = null;
   #v6Options: Deno.MulticastV6Membership | null = null;
+  /** True while connect(2) holds on the descriptor (with `--allow-ffi`). */
+  #kernelConnected = false;
+  /** The error watcher, made at the first kernel connect. */
+  #watcher: ErrorWatcher | null = null;
+  #watcherClosed: Promise<void> | undefined;
 
   /**
    * Wraps a bound `Deno.DatagramConn`. Use {@linkcode bind} or
@@ -147,11 +162,21 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
    * name is resolved once, here. For a multicast group nothing is filtered
    * (no datagram ever comes from a group address).
    *
+   * With `--allow-ffi` this is the kernel's connect(2) (sock's and lsocket's
+   * connected UDP): the kernel filters, and when a datagram sent to the peer
+   * comes back as an ICMP error (nothing listens on that port), the next
+   * `receive` — or the one waiting — rejects `connection_refused`
+   * (`host_unreachable` when the kernel says so), or the next `send` if it
+   * comes first: the error is reported once. Without `--allow-ffi` (or for a
+   * socket whose descriptor cannot be told apart from another's) netkit
+   * filters in userland and no ICMP error is seen.
+   *
    * @param host The peer's IP or host name (`"::ffff:a.b.c.d"` equals `"a.b.c.d"`).
    * @param port The peer's port, 1..65535.
    * @param options `{ timeout, signal }` for the name resolution.
    * @throws {NetError} `invalid_argument` (bad host/port, or a family this
-   *   socket cannot reach), `name_not_resolved`, `closed`, `timeout`, `aborted`.
+   *   socket cannot reach), `name_not_resolved`, `closed`, `timeout`,
+   *   `aborted`; `host_unreachable` when the kernel has no route there.
    *
    * @example Only the peer gets through
    * ```ts
@@ -163,6 +188,20 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
    * await a.send("hi");
    * console.log((await b.receive()).port === a.addr.port); // true
    * ```
+   *
+   * @example Nobody listens: the receive says so (with `--allow-ffi`)
+   * ```ts
+   * import { bind, NetError } from "@netkit/netkit/udp";
+   *
+   * const closed = await bind({ hostname: "127.0.0.1", port: 0 });
+   * const port = closed.addr.port;
+   * closed.close();
+   * await using socket = await bind({ hostname: "127.0.0.1", port: 0 });
+   * await socket.connect("127.0.0.1", port);
+   * await socket.send("anyone?");
+   * const code = await socket.receive({ timeout: 2000 }).catch((e: NetError) => e.code);
+   * console.log(code); // "connection_refused"
+   * ```
    */
   async connect(host: string, port: number, options?: DeadlineOptions): Promise<void> {
     using deadline = deadlineOf("connect", options, this.#label);
@@ -170,13 +209,72 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
     const dest = await this.#destination("connect", host, port, deadline);
     this.checkOpen("connect");
     const hostname = dest.addr.hostname;
-    this.#peer = { hostname, port, dest, filter: !isMulticast(hostname) };
+    const multicast = isMulticast(hostname);
+    if (multicast) {
+      if (this.#kernelConnected) this.#disconnectKernel("connect");
+    } else {
+      this.#connectKernel(hostname, port);
+    }
+    this.#peer = { hostname, port, dest, filter: !multicast };
     this.refilter();
   }
 
   /**
+   * connect(2) on the descriptor when the native layer is there; without it
+   * (or when the descriptor cannot be identified) the userland filter alone.
+   */
+  #connectKernel(hostname: string, port: number): void {
+    if (!nativeStatus().available) return;
+    const op = "connect";
+    let located: { n: Native; fd: number };
+    try {
+      located = this.descriptor(op, "connect");
+    } catch (error) {
+      idle();
+      if (error instanceof NetError && error.code === "not_supported") {
+        if (this.#kernelConnected) this.#disconnectKernel(op);
+        return;
+      }
+      throw error;
+    }
+    const { n, fd } = located;
+    try {
+      kernelConnect(n, fd, this.#family, hostname, port, op, hostPortLabel(hostname, port));
+    } finally {
+      idle();
+    }
+    this.#kernelConnected = true;
+    this.#watcher ??= new ErrorWatcher(
+      () => this.descriptor("receive", "receive"),
+      (failure) => this.failReceive(failure),
+      () => this.#peer === null ? undefined : describeAddress(this.#peer.dest.addr),
+      this.#label,
+    );
+    this.watchFailures(true);
+    this.#watcher.start();
+  }
+
+  /** Dissolves the kernel's connection (AF_UNSPEC) and keeps the socket's own port. */
+  #disconnectKernel(op: string): void {
+    this.#kernelConnected = false;
+    this.#watcher?.stop();
+    this.watchFailures(false);
+    const { n, fd } = this.descriptor(op, op);
+    try {
+      kernelDisconnect(n, fd, this.#family, this.#addr, op, this.#label);
+    } finally {
+      idle();
+    }
+  }
+
+  /**
    * Returns to unconnected mode: datagrams from anyone are received again and
-   * `send` needs a destination (`sendTo`).
+   * `send` needs a destination (`sendTo`). A kernel-connected socket keeps
+   * its local port (Linux would drop one it chose itself: netkit binds it
+   * again).
+   *
+   * @throws {NetError} `address_in_use` in the rare case that another socket
+   *   took the port in between (the socket is then unconnected, unbound).
    *
    * @example
    * ```ts
@@ -189,6 +287,47 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
    */
   disconnect(): void {
     this.#peer = null;
+    if (this.#kernelConnected && !this.closed) this.#disconnectKernel("disconnect");
+  }
+
+  /** The failure the error watcher kept for the next receive, reported by a send that comes first. */
+  #sendFailure(op: string): void {
+    if (!this.#kernelConnected) return;
+    const failure = this.claimFailure(isSendError);
+    if (failure !== undefined) {
+      throw new NetError(failure.code, failure.detail, {
+        op,
+        address: failure.address,
+        cause: failure.cause,
+      });
+    }
+  }
+
+  /**
+   * Closes the socket. A waiting `receive` rejects `closed`. Closing twice
+   * is harmless.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@netkit/netkit/udp";
+   *
+   * const socket = await connect("127.0.0.1", 9);
+   * socket.close();
+   * socket.close();
+   * console.log(socket.closed); // true
+   * ```
+   */
+  override close(): void {
+    // The watcher's wait ends before the descriptor is closed under it.
+    if (this.#watcher !== null) this.#watcherClosed ??= this.#watcher.close();
+    super.close();
+  }
+
+  /** Closes the socket and waits until the runtime (and the error watcher) let go of it. */
+  override async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await super[Symbol.asyncDispose]();
+    await this.#watcherClosed;
   }
 
   /** Checks a destination and resolves a host name (no lookup for IP literals). */
@@ -256,6 +395,7 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
     const bytes = toBytes("send", data);
     using deadline = deadlineOf("send", options, this.#label);
     this.checkOpen("send");
+    this.#sendFailure("send");
     if (this.#peer === null) {
       throw new NetError(
         "invalid_argument",
@@ -298,6 +438,7 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
     const bytes = toBytes("sendTo", data);
     using deadline = deadlineOf("sendTo", options, this.#label);
     this.checkOpen("sendTo");
+    this.#sendFailure("sendTo");
     let dest: Destination;
     if (host === this.#lastHost && port === this.#lastPort) {
       dest = this.#lastDest!;
@@ -402,12 +543,14 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
 
   /**
    * Sets the TTL (hop limit) of the multicast datagrams this socket sends
-   * (`IP_MULTICAST_TTL`, default 1: the local network only).
+   * (`IP_MULTICAST_TTL`, default 1: the local network only). On an IPv6
+   * socket it is the hop limit (`IPV6_MULTICAST_HOPS`), which Deno cannot
+   * set: that needs `--allow-ffi`. A dual-stack `"::"` socket sets both when
+   * `--allow-ffi` is granted, the IPv4 TTL otherwise.
    *
    * @param ttl 0..255 (0: this host only).
-   * @throws {NetError} `not_supported` on an IPv6-only socket (Deno has no
-   *   `IPV6_MULTICAST_HOPS` setter; a dual-stack `"::"` socket sets the IPv4
-   *   TTL); `invalid_argument`, `closed`.
+   * @throws {NetError} `not_supported` on an IPv6-only socket without
+   *   `--allow-ffi` (the message names the flag); `invalid_argument`, `closed`.
    *
    * @example
    * ```ts
@@ -416,24 +559,83 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
    * await using sender = await bind({ hostname: "127.0.0.1", port: 0 });
    * await sender.setMulticastTTL(4);
    * ```
+   *
+   * @example The IPv6 hop limit (with `--allow-ffi`)
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * await using sender = await bind({ hostname: "::1", port: 0 });
+   * await sender.setMulticastTTL(3);
+   * console.log(sender.getOption("ipv6_multicast_hops")); // 3
+   * ```
    */
   async setMulticastTTL(ttl: number): Promise<void> {
     const op = "setMulticastTTL";
     validateArgument(op, "ttl", ttl, { type: "integer", min: 0, max: 255 });
     this.checkOpen(op);
     if (this.#family === "v6") {
-      throw new NetError(
-        "not_supported",
-        "Deno cannot set the IPv6 multicast hop limit (its IPv6 membership has no setTTL); " +
-          "the kernel default (1) applies",
-        { op, address: this.#label },
-      );
+      this.#natively(op, "the IPv6 multicast hop limit", () => {
+        this.setOption("ipv6_multicast_hops", ttl);
+      });
+      return;
     }
     const setters = await this.#setters(op, true) as Deno.MulticastV4Membership;
     try {
       await setters.setTTL(ttl);
     } catch (error) {
       throw this.closed ? closedError(op, this.#label) : toNetError(error, op, this.#label);
+    }
+    if (this.#family === "dual" && nativeStatus().available) {
+      this.#natively(op, "the IPv6 multicast hop limit", () => {
+        this.setOption("ipv6_multicast_hops", ttl);
+      });
+    }
+  }
+
+  /**
+   * Chooses the interface the multicast datagrams this socket sends go out
+   * on (`IP_MULTICAST_IF` / `IPV6_MULTICAST_IF`; lsocket's `"mcast"`
+   * interface, node's `setMulticastInterface`). Needs `--allow-ffi` (Deno
+   * has no setter).
+   *
+   * @param iface For IPv4 groups the interface's IPv4 address (`"0.0.0.0"`:
+   *   the kernel picks again); for IPv6 groups its index (0: the kernel picks).
+   *   A dual-stack socket takes either.
+   * @throws {NetError} `invalid_argument` (field `iface`: the wrong kind for
+   *   this socket's family), `address_not_available` (no such interface),
+   *   `not_supported` without `--allow-ffi` (the message names the flag), `closed`.
+   *
+   * @example Send multicast out the loopback interface (with `--allow-ffi`)
+   * ```ts
+   * import { bind } from "@netkit/netkit/udp";
+   *
+   * await using sender = await bind({ hostname: "0.0.0.0", port: 0 });
+   * await sender.setMulticastInterface("127.0.0.1");
+   * console.log(sender.getOption("ip_multicast_if")); // "127.0.0.1"
+   * ```
+   */
+  setMulticastInterface(iface: string | number): Promise<void> {
+    const op = "setMulticastInterface";
+    checkSendInterface(op, "iface", this.#family, iface);
+    this.checkOpen(op);
+    this.#natively(op, "choosing the multicast interface", () => {
+      if (typeof iface === "string") this.setOption("ip_multicast_if", iface);
+      else this.setOption("ipv6_multicast_if", iface);
+    });
+    return Promise.resolve();
+  }
+
+  /** Runs an option call below Deno for `op`: its failures are `op`'s. */
+  #natively(op: string, what: string, work: () => void): void {
+    const status = nativeStatus();
+    if (!status.available) {
+      throw new NetError("not_supported", `${what} ${status.reason}`, { op, address: this.#label });
+    }
+    try {
+      work();
+    } catch (error) {
+      if (!(error instanceof NetError)) throw error;
+      throw new NetError(error.code, error.detail, { op, address: this.#label, cause: error });
     }
   }
 
