@@ -29,7 +29,7 @@ export { connect } from "./connect.ts";
 export type { ConnectOptions } from "./connect.ts";
 export { UdpSocket } from "./socket.ts";
 export { DatagramSocket } from "./datagram.ts";
-export type { DatagramSource } from "./datagram.ts";
+export type { DatagramSource, ReceiveOptions } from "./datagram.ts";
 export type { UdpDatagram, UdpSocketInit } from "./socket.ts";
 export { MulticastMembership } from "./multicast.ts";
 export { bindUnix, UnixDatagramSocket } from "./unix.ts";
