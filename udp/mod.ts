@@ -34,3 +34,7 @@ export type { UdpDatagram, UdpSocketInit } from "./socket.ts";
 export { MulticastMembership } from "./multicast.ts";
 export { bindUnix, UnixDatagramSocket } from "./unix.ts";
 export type { BindUnixOptions, UnixDatagram } from "./unix.ts";
+export { bindRaw, RawSocket } from "./raw.ts";
+export type { BindRawOptions, RawDatagram } from "./raw.ts";
+export { connectUnix, UnixDatagramClient } from "./unix_client.ts";
+export type { ConnectUnixOptions, UnboundUnixOptions } from "./unix_client.ts";

@@ -23,6 +23,7 @@ import type { UnixPathOptions } from "../common/unix_path.ts";
 import { toBytes } from "../common/_bytes.ts";
 import { DatagramSocket } from "./datagram.ts";
 import { DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE, requireDatagrams } from "./_open.ts";
+import { bindUnbound, type UnboundUnixOptions, type UnixDatagramClient } from "./unix_client.ts";
 
 /** Options of {@linkcode bindUnix}: the path's life cycle and the receive buffer. */
 export interface BindUnixOptions extends UnixPathOptions {
@@ -240,10 +241,35 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagram> {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
+export function bindUnix(path: string, options?: BindUnixOptions): Promise<UnixDatagramSocket>;
+/**
+ * Makes an unbound unix datagram socket (no path): it sends to any path
+ * with `sendTo`; a receiver sees `path: null` and cannot answer it. Deno
+ * cannot make it: it is made through the C library (Linux only, needs
+ * `--allow-ffi`). See also `connectUnix`.
+ *
+ * @param path Left out (or `null`).
+ * @param options `bufferSize`.
+ * @returns The unbound socket.
+ * @throws {NetError} `invalid_argument` (bad option), `not_supported`
+ *   without `--allow-ffi` (the message names it).
+ *
+ * @example
+ * ```ts
+ * import { bindUnix } from "@netkit/netkit/udp";
+ *
+ * await using server = await bindUnix("@netkit-doc-unbound-sender");
+ * await using sender = await bindUnix();
+ * await sender.sendTo("hello", server.path);
+ * console.log((await server.receive({ timeout: 1000 })).path, sender.path); // null null
+ * ```
+ */
+export function bindUnix(path?: null, options?: UnboundUnixOptions): Promise<UnixDatagramClient>;
 export async function bindUnix(
-  path: string,
-  options?: BindUnixOptions,
-): Promise<UnixDatagramSocket> {
+  path?: string | null,
+  options?: BindUnixOptions | UnboundUnixOptions,
+): Promise<UnixDatagramSocket | UnixDatagramClient> {
+  if (path === undefined || path === null) return bindUnbound(options as UnboundUnixOptions);
   const checked = validateOptions<BindUnixOptions>("bindUnix", options, BIND_UNIX_RULES);
   requireDatagrams("bindUnix");
   const bound = await bindPath(
