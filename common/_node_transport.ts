@@ -316,7 +316,11 @@ export class NodeAcceptSource<C extends { close(): void }> implements AcceptSour
       }
     });
     hold();
-    this.#listening = new Promise<void>((resolve) => server.listen({ fd }, () => resolve()));
+    this.#listening = new Promise<void>((resolve) => {
+      server.once("close", resolve);
+      server.once("error", () => resolve());
+      server.listen({ fd }, () => resolve());
+    });
   }
 
   #make(socket: net.Socket): C {
@@ -372,7 +376,7 @@ export class NodeAcceptSource<C extends { close(): void }> implements AcceptSour
       // the listening descriptor itself goes at once.
       this.#server.close();
       queueMicrotask(resolve);
-    }).then(() => this.#listening).then(() => {
+    }).then(() => {
       const waiting = this.#waiting;
       this.#waiting = null;
       waiting?.reject(Object.assign(new Error("the listener is closed"), { name: "BadResource" }));

@@ -136,7 +136,8 @@ export function fdopen(n: 0 | 1 | 2, options?: FdopenOptions): Stream;
  *   for a directory, a datagram socket (no engine to read it: Deno's
  *   `node:dgram` cannot take a descriptor), a socket neither connected nor
  *   listening, or another kind netkit has no object for; `not_found` when
- *   `n` is not open; `too_many_open_files` when no duplicate can be made.
+ *   `n` is not open; `resource_exhausted` when no duplicate can be made (out of
+ *   descriptors).
  *
  * @example A second listener on the same socket (as a Worker would make one)
  * ```ts

@@ -37,6 +37,8 @@ export { socketpair } from "./socketpair.ts";
 export { pipe } from "./pipe.ts";
 export { fdopen } from "./fdopen.ts";
 export type { Adopted, FdopenOptions } from "./fdopen.ts";
+export { listenFds } from "./listen_fds.ts";
+export type { ListenFd } from "./listen_fds.ts";
 export { env } from "./env.ts";
 export { MAX_FD, spawn } from "./spawn.ts";
 export type { FileSpec, SpawnOptions } from "./spawn.ts";

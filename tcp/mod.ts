@@ -28,6 +28,8 @@ export type { ConnectOptions } from "./connect.ts";
 export { listen, TcpListener } from "./listen.ts";
 export type { ListenOptions } from "./listen.ts";
 export { TcpStream } from "./stream.ts";
+export { socket, TcpSocket } from "./socket.ts";
+export type { SocketConnectOptions, SocketOptions } from "./socket.ts";
 export type { TcpOptionName, TcpStreamInit } from "./stream.ts";
 export { NetError } from "../common/errors.ts";
 export type { ErrorCode } from "../common/errors.ts";
