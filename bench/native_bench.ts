@@ -4,13 +4,16 @@
  * `getOption`/`setOption` costs afterwards, next to raw Deno
  * (`conn.setNoDelay`) and to a bare FFI call on the same descriptor.
  * Also the accept of a unix listener whose accepts are tracked (someone
- * asked for a descriptor) against one whose are not.
+ * asked for a descriptor) against one whose are not. And `resolve` through
+ * the runtime's lookup against getaddrinfo on a runtime thread.
  *
  * Run: `deno bench -A bench/native_bench.ts`
  *
  * @module
  */
 
+import { lookup } from "node:dns/promises";
+import { resolve } from "../mod.ts";
 import * as tcp from "../tcp/mod.ts";
 import * as unix from "../unix/mod.ts";
 
@@ -155,6 +158,52 @@ Deno.bench({
   group: "setOption",
   fn() {
     client.setOption("tcp_keepidle", 60);
+  },
+});
+
+// --- resolve: the runtime's lookup, getaddrinfo on a runtime thread ------------
+// The C library is held here (the stream above asked for its descriptor), as in
+// a program with native sockets open; with nothing holding it, each getaddrinfo
+// resolve also opens and closes the library (the platform notes give the cost).
+
+Deno.bench({
+  name: 'resolve("localhost") (the runtime\'s lookup)',
+  group: "resolve",
+  baseline: true,
+  async fn() {
+    await resolve("localhost");
+  },
+});
+
+Deno.bench({
+  name: 'resolve("localhost", { canonicalName: true }) (getaddrinfo)',
+  group: "resolve",
+  async fn() {
+    await resolve("localhost", { canonicalName: true });
+  },
+});
+
+Deno.bench({
+  name: 'resolve("localhost", { type: "tcp", port: "http" }) (getaddrinfo)',
+  group: "resolve",
+  async fn() {
+    await resolve("localhost", { type: "tcp", port: "http" });
+  },
+});
+
+Deno.bench({
+  name: 'raw node:dns lookup("localhost", { all: true })',
+  group: "resolve",
+  async fn() {
+    await lookup("localhost", { all: true });
+  },
+});
+
+Deno.bench({
+  name: 'raw Deno.resolveDns("localhost", "A")',
+  group: "resolve",
+  async fn() {
+    await Deno.resolveDns("localhost", "A");
   },
 });
 

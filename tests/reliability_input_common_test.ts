@@ -18,6 +18,7 @@ import {
   type Stream,
 } from "../mod.ts";
 import { socketpair } from "../process/mod.ts";
+import { lookupsSettled } from "../common/_address.ts";
 import {
   anything,
   assertInvalid,
@@ -168,6 +169,122 @@ Deno.test("resolve on any name and options answers addresses or a NetError, inva
             result.error.message,
           );
         }
+      },
+    ),
+    PARAMS,
+  );
+});
+
+const SERVICES = ["http", "domain", "ssh", "no-such-service", "80", "65535", "65536", "", "a b"];
+const GAI_FLAGS = [
+  "canonicalName",
+  "passive",
+  "numericHost",
+  "numericService",
+  "v4Mapped",
+  "addrConfig",
+  "all",
+] as const;
+
+Deno.test("resolve with getaddrinfo options on any name answers well-formed entries or a NetError", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(
+        {
+          weight: 4,
+          arbitrary: fc.oneof(fc.ipV4(), fc.ipV6(), fc.constantFrom("localhost", null)),
+        },
+        { weight: 1, arbitrary: anything },
+      ),
+      fc.oneof(
+        // Valid values in any combination: getaddrinfo answers.
+        {
+          weight: 4,
+          arbitrary: fc.record({
+            family: fc.constantFrom("inet", "inet6"),
+            port: fc.oneof(port, fc.constantFrom(...SERVICES.slice(0, 6))),
+            type: fc.constantFrom("tcp", "udp", "raw"),
+            protocol: fc.oneof(
+              fc.constantFrom("tcp", "udp", "icmp", "icmpv6", "raw", "ip"),
+              fc.integer({ min: 0, max: 255 }),
+            ),
+            ...Object.fromEntries(GAI_FLAGS.map((flag) => [flag, fc.boolean()])),
+          }, { requiredKeys: [] }),
+        },
+        // Anything in any field: the validator answers.
+        {
+          weight: 1,
+          arbitrary: options({
+            family: fc.constantFrom("inet", "inet6", "unix"),
+            port: fc.oneof(port, fc.constantFrom(...SERVICES), fc.integer({ min: -5, max: 70000 })),
+            type: fc.constantFrom("tcp", "udp", "raw", "sctp"),
+            protocol: fc.oneof(fc.constantFrom("esp", "tcp"), fc.integer({ min: -1, max: 300 })),
+            ...Object.fromEntries(GAI_FLAGS.map((flag) => [flag, fc.boolean()])),
+          }),
+        },
+      ),
+      async (name, opts) => {
+        fc.pre(!wouldLookUp(name)); // no queries to real DNS servers
+        const result = await outcome(() => resolve(name as string, opts as never));
+        if (!result.ok) {
+          assert.ok(
+            ["invalid_argument", "name_not_resolved"].includes(result.error.code),
+            result.error.message,
+          );
+          return;
+        }
+        const asked = (opts ?? {}) as Record<string, unknown>;
+        assert.ok(result.value.length > 0);
+        for (const entry of result.value) {
+          assert.ok(["inet", "inet6"].includes(entry.family));
+          assert.equal(typeof entry.address, "string");
+          if (typeof asked.type === "string") assert.equal(entry.type, asked.type);
+          if (entry.type !== undefined) {
+            assert.ok(["tcp", "udp", "raw"].includes(entry.type));
+            assert.ok(Number.isInteger(entry.protocol));
+          }
+          if (asked.canonicalName === true) assert.equal(typeof entry.canonicalName, "string");
+          else assert.equal(entry.canonicalName, undefined);
+          if (asked.port !== undefined) {
+            assert.ok(Number.isInteger(entry.port) && entry.port! >= 0 && entry.port! <= 65535);
+          } else assert.equal(entry.port, undefined);
+          if (asked.family === "inet6") assert.equal(entry.family, "inet6");
+        }
+      },
+    ),
+    PARAMS,
+  );
+  await lookupsSettled();
+});
+
+Deno.test("resolve: a bad getaddrinfo option is invalid_argument naming it, whatever else is given", async () => {
+  const bad = fc.constantFrom<[string, unknown]>(
+    ["type", "sctp"],
+    ["type", 1],
+    ["protocol", 256],
+    ["protocol", "esp"],
+    ["port", "no such"],
+    ["port", "99999"],
+    ["canonicalName", "yes"],
+    ["passive", 1],
+    ["numericHost", "true"],
+    ["numericService", 0],
+    ["v4Mapped", null],
+    ["addrConfig", {}],
+    ["all", []],
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(fc.ipV4(), fc.constant("localhost")),
+      bad,
+      fc.record(
+        Object.fromEntries(GAI_FLAGS.map((flag) => [flag, fc.boolean()])),
+        { requiredKeys: [] },
+      ),
+      async (name, [field, value], rest) => {
+        const result = await outcome(() => resolve(name, { ...rest, [field]: value } as never));
+        assertInvalid(result, `resolve(${label(name)}, { ${field}: ${label(value)} })`);
+        if (!result.ok) assert.equal(result.error.field, field);
       },
     ),
     PARAMS,
