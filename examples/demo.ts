@@ -5,7 +5,7 @@
  * a unix echo server with permissions and stale-path cleanup and a web
  * server on a unix socket, TCP echo with half-close, TLS echo and a
  * STARTTLS upgrade, UDP echo, a connected socket's receive filter and
- * multicast, a process pipeline and a file map,
+ * multicast, a raw-socket ping of 127.0.0.1 and ::1, a process pipeline and a file map,
  * timers and a select loop. Each sample cleans up what it creates (temporary
  * directories, sockets, children). A failing section is reported and makes
  * the tour exit with code 1; the other sections still run.
@@ -22,6 +22,7 @@ import { demo as tlsEcho } from "./tls_echo.ts";
 import { demo as starttls } from "./starttls.ts";
 import { demo as udpEcho } from "./udp_echo.ts";
 import { demo as multicast } from "./multicast.ts";
+import { demo as ping } from "./ping.ts";
 import { demo as spawnPipeline } from "./spawn_pipeline.ts";
 import { demo as spawnFiles } from "./spawn_files.ts";
 import { demo as timers } from "./timers.ts";
@@ -61,10 +62,12 @@ const sections: [title: string, steps: (() => Promise<string[]>)[]][] = [
   ["unix — Ward's echo sample, Racket's web server on a socket", [unixEcho, unixWebServer]],
   ["tcp — lsocket's echo sample with half-close, IPv4 and IPv6", [tcpEcho]],
   ["tls — an echo over TLS with a run-time certificate, a STARTTLS upgrade", [tlsEcho, starttls]],
-  ["udp — lsocket's echo sample, sock's connected filter, multicast", [
+  ["udp — lsocket's echo sample, sock's connected filter, multicast, sock's raw ping", [
     udpEcho,
     udpFilter,
     multicastOrSkip,
+    // Needs --allow-ffi and CAP_NET_RAW (or ping_group_range); says so in one line otherwise.
+    () => ping(["127.0.0.1", "::1"], 2),
   ]],
   ["process — XPIO's pipe, fd 3, socketpair and file map", [spawnPipeline, spawnFiles]],
   ["scheduler — sock's timers and sleep jobs, lsocket's select loop", [timers, selectServer]],

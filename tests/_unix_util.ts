@@ -134,12 +134,14 @@ async function readableCopy(entry: string, into: string): Promise<string> {
 /**
  * Runs the ES module body `code(unixMod)` with `deno eval` as uid/gid 65534
  * and resolves with its stdout. `unixMod` is the URL of a world-readable
- * copy of the unix module, since the checkout may be private to its owner.
+ * copy of the unix module (or of `entry`), since the checkout may be
+ * private to its owner.
  */
 export async function runAsNobody(
   code: (unixMod: string) => string,
   args: string[],
   cwd: string,
+  entry = "unix/mod.ts",
 ): Promise<string> {
   const denoDir = `${cwd}/.deno-dir`;
   await Deno.mkdir(denoDir, { recursive: true });
@@ -147,7 +149,7 @@ export async function runAsNobody(
   const sources = await Deno.makeTempDir({ prefix: "netkit-src-" });
   try {
     await Deno.chmod(sources, 0o755);
-    const unixMod = await readableCopy("unix/mod.ts", sources);
+    const unixMod = await readableCopy(entry, sources);
     const output = await new Deno.Command(Deno.execPath(), {
       args: ["eval", code(unixMod), ...args],
       cwd,

@@ -5,6 +5,7 @@ import { demo as unixWebServer } from "../examples/unix_web_server.ts";
 import { demo as tcpEcho } from "../examples/tcp_echo.ts";
 import { demo as udpEcho } from "../examples/udp_echo.ts";
 import { demo as multicast } from "../examples/multicast.ts";
+import { demo as ping } from "../examples/ping.ts";
 import { demo as spawnPipeline } from "../examples/spawn_pipeline.ts";
 import { demo as spawnFiles } from "../examples/spawn_files.ts";
 import { demo as timers } from "../examples/timers.ts";
@@ -71,6 +72,36 @@ Deno.test("examples/multicast.ts delivers three announcements to the group membe
       ),
     );
   }
+});
+
+Deno.test("examples/ping.ts gets every echo reply from 127.0.0.1 and ::1 (root: a raw socket)", async () => {
+  const lines = await ping(["127.0.0.1", "::1"], 2);
+  if (Deno.uid() !== 0) {
+    // Unprivileged, a ping socket works only where ping_group_range allows the group.
+    if (lines.length === 1) return assert.match(lines[0], /^ping skipped: access_denied/);
+  }
+  for (const host of ["127.0.0.1", "::1"]) {
+    hasLine(
+      lines,
+      new RegExp(`^PING ${host.replaceAll(".", "\\.")}: 56 data bytes \\((raw|ping) socket\\)$`),
+    );
+    for (const sequence of [1, 2]) {
+      hasLine(
+        lines,
+        new RegExp(
+          `^64 bytes from ${
+            host.replaceAll(".", "\\.")
+          }: icmp_seq=${sequence}( ttl=\\d+)? time=\\d+\\.\\d{3} ms$`,
+        ),
+      );
+    }
+    hasLine(lines, `--- ${host} ping statistics ---`);
+  }
+  assert.equal(
+    lines.filter((line) => line === "2 packets transmitted, 2 received, 0% packet loss").length,
+    2,
+    lines.join("\n"),
+  );
 });
 
 Deno.test("examples/spawn_pipeline.ts runs seq | awk, a fd 3 report and a socketpair child", async () => {
