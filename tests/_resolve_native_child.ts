@@ -103,9 +103,11 @@ if (mode === "noffi") {
   try {
     await resolve("slow.example", { type: "tcp", family: "inet" });
   } catch (error) {
-    late = (error as NetError).code;
+    late = error;
   }
-  report.lateCode = late;
+  report.lateCode = (late as NetError).code;
+  report.lateEai = ((late as NetError).cause as { code?: string } | undefined)?.code;
+  report.lateMessage = (late as NetError).message;
   await lookupsSettled();
   const after = addrinfoCounts();
   report.after = { pending: after.started - after.returned, freed: after.freed - before.freed };

@@ -12,7 +12,9 @@
 import assert from "node:assert/strict";
 import { NetError, resolve } from "../mod.ts";
 import { lookupsSettled } from "../common/_address.ts";
-import { addrinfoCounts } from "../common/_native/getaddrinfo.ts";
+import { addrinfoCounts, ipv6Text } from "../common/_native/getaddrinfo.ts";
+import { addressToBytes, bytesToAddress } from "../mod.ts";
+import fc from "fast-check";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CHILD = new URL("./_resolve_native_child.ts", import.meta.url).pathname;
@@ -237,7 +239,11 @@ Deno.test("resolve: a deadline passing while the resolver is silent rejects at o
     assert.equal(report.pendingAtTimeout, 1); // the call was still on its thread
     // Both calls returned; neither had a list to free (the resolver failed).
     assert.deepEqual(report.after, { pending: 0, freed: 0 });
-    assert.equal(report.lateCode, "name_not_resolved"); // what the call itself ended with
+    // What a call without a deadline ends with when the resolver gives up: EAI_AGAIN, a
+    // temporary failure, is name_not_resolved with gai_strerror's text and the name as cause.
+    assert.equal(report.lateCode, "name_not_resolved");
+    assert.equal(report.lateEai, "EAI_AGAIN");
+    assert.match(report.lateMessage as string, /Temporary failure in name resolution/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -368,4 +374,21 @@ Deno.test("resolve without --allow-ffi: getaddrinfo options are not_supported na
   assert.deepEqual([report.badPort.code, report.badPort.field], ["invalid_argument", "port"]);
   // The runtime's path keeps working.
   assert.deepEqual(report.plain.value, ["127.0.0.1"]);
+});
+
+Deno.test("resolve: IPv6 addresses are written in the compressed form bytesToAddress uses (::ffff:a.b.c.d when mapped)", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.boolean(), (bytes, mapped) => {
+      if (mapped) bytes.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
+      const text = ipv6Text(bytes);
+      if (mapped) assert.equal(text, `::ffff:${bytes.subarray(12).join(".")}`);
+      else assert.equal(text, bytesToAddress(bytes));
+    }),
+    { numRuns: 500, seed: 17 },
+  );
+  for (
+    const address of ["::", "::1", "fe80::1", "1::", "1:0:0:2::3", "2001:db8::1:0:0:1", "::2:3"]
+  ) {
+    assert.equal(ipv6Text(addressToBytes(address)), address);
+  }
 });
