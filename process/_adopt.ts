@@ -20,9 +20,19 @@ import { adoptTcpListener, adoptTcpStream } from "../tcp/_adopt.ts";
 import { UnixStream } from "../unix/stream.ts";
 import { UnixListener } from "../unix/listen.ts";
 import { registerDescriptor } from "./_handoff.ts";
+import type { UdpSocket } from "../udp/socket.ts";
+import type { UnixDatagramClient } from "../udp/unix_client.ts";
+import { adoptUdp, adoptUnixDatagram } from "../udp/_adopt.ts";
 
 /** What an adopted descriptor becomes. */
-type Adopted = Stream | TcpStream | UnixStream | TcpListener | UnixListener;
+type Adopted =
+  | Stream
+  | TcpStream
+  | UnixStream
+  | TcpListener
+  | UnixListener
+  | UdpSocket
+  | UnixDatagramClient;
 
 /**
  * A stream over a pipe, file or device descriptor: a `Stream` whose
@@ -62,10 +72,6 @@ function adoptUnixListener(n: Native, fd: number, addr: Deno.UnixAddr): UnixList
     } as ConstructorParameters<typeof UnixListener>[0],
   );
 }
-
-const DATAGRAM_REASON = "adopting a datagram socket needs an engine that reads it through " +
-  "the C library, and this build has none: Deno's node:dgram cannot take a descriptor " +
-  '(bind({ fd }) throws "Unsupported fd type")';
 
 /**
  * Adopts `fd`, or throws without touching it (`not_supported` for a kind
@@ -117,7 +123,15 @@ export function adopt(n: Native, fd: number, op: string): Adopted {
   if (found.domain === "other") {
     throw unsupported(`descriptor ${fd} is a socket of a family netkit has no objects for`);
   }
-  if (found.type === "dgram") throw unsupported(DATAGRAM_REASON);
+  if (found.type === "dgram") {
+    setCloseOnExec(n, fd);
+    if (found.domain === "unix") {
+      const local = (found.local as Deno.UnixAddr | null)?.path ?? "";
+      const peer = (found.peer as Deno.UnixAddr | null)?.path ?? null;
+      return adoptUnixDatagram(n, fd, local, peer, op);
+    }
+    return adoptUdp(n, fd, found.local as Deno.NetAddr, op);
+  }
   if (found.type !== "stream") {
     throw unsupported(
       `descriptor ${fd} is a socket of a type netkit has no objects for (not stream or datagram)`,

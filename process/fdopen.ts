@@ -24,6 +24,7 @@ import { duplicate } from "../common/_native/descriptor.ts";
 import { adopt } from "./_adopt.ts";
 import type { TcpListener, TcpStream } from "../tcp/mod.ts";
 import type { UnixListener, UnixStream } from "../unix/mod.ts";
+import type { UdpSocket, UnixDatagramClient } from "../udp/mod.ts";
 import { Stream, type StreamTransport } from "../common/stream.ts";
 import { registerDescriptor } from "./_handoff.ts";
 
@@ -83,10 +84,18 @@ const FDOPEN_RULES = { duplicate: { type: "boolean" } } as const;
 /**
  * What {@linkcode fdopen} makes of a descriptor: a `TcpStream` or
  * `UnixStream` (a connected stream socket), a `TcpListener` or
- * `UnixListener` (a listening one), or a `Stream` (a pipe, FIFO, file or
- * device). Narrow it with `instanceof`.
+ * `UnixListener` (a listening one), a `UdpSocket` or `UnixDatagramClient`
+ * (a datagram socket), or a `Stream` (a pipe, FIFO, file or device).
+ * Narrow it with `instanceof`.
  */
-export type Adopted = Stream | TcpStream | UnixStream | TcpListener | UnixListener;
+export type Adopted =
+  | Stream
+  | TcpStream
+  | UnixStream
+  | TcpListener
+  | UnixListener
+  | UdpSocket
+  | UnixDatagramClient;
 
 /**
  * A {@linkcode Stream} over this process's stdin (0), stdout (1) or stderr
@@ -114,10 +123,14 @@ export function fdopen(n: 0 | 1 | 2, options?: FdopenOptions): Stream;
 /**
  * Adopts any descriptor this process holds, by its kind (asked of the
  * kernel): a connected stream socket → `TcpStream` or `UnixStream`; a
- * listening socket → `TcpListener` or `UnixListener`; a pipe, FIFO, regular
- * file or character device → `Stream` (reads and writes at the descriptor's
- * own offset). Sockets run over Deno's `node:net`, which takes a descriptor;
- * the objects have every member of their class (addresses, deadlines,
+ * listening socket → `TcpListener` or `UnixListener`; a UDP socket →
+ * `UdpSocket`; a unix datagram socket → `UnixDatagramClient`; a pipe, FIFO,
+ * regular file or character device → `Stream` (reads and writes at the
+ * descriptor's own offset). Stream sockets, listeners and pipes run over
+ * Deno's `node:net`, which takes a descriptor; datagram sockets over the
+ * native layer's datagram engine (Deno's `node:dgram` cannot take one);
+ * files and devices over the C library. The objects have every member of
+ * their class (addresses, deadlines,
  * half-close, `fileno()` — the descriptor itself —, options). The result
  * owns the descriptor (closing it closes the descriptor) unless
  * `options.duplicate`; an owned descriptor is made close-on-exec. Needs
@@ -133,9 +146,7 @@ export function fdopen(n: 0 | 1 | 2, options?: FdopenOptions): Stream;
  * @returns The object; narrow it with `instanceof`.
  * @throws {NetError} `invalid_argument` naming `n` (checked first) or a
  *   field of `options`; `not_supported` without `--allow-ffi` (naming it),
- *   for a directory, a datagram socket (no engine to read it: Deno's
- *   `node:dgram` cannot take a descriptor), a socket neither connected nor
- *   listening, or another kind netkit has no object for; `not_found` when
+ *   for a directory, a stream socket neither connected nor listening, or another kind netkit has no object for; `not_found` when
  *   `n` is not open; `resource_exhausted` when no duplicate can be made (out of
  *   descriptors).
  *
