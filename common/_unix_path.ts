@@ -170,7 +170,18 @@ export interface BoundPath<T> {
    * deems the path stale, so the file checked is the file removed.
    */
   release(): boolean;
+  /**
+   * False when the runtime itself removes the path when the socket closes
+   * (a stream socket bound in place), so {@linkcode BoundPath.keep} cannot
+   * keep it. Absent: true.
+   */
+  readonly keepable?: boolean;
+  /** Makes `release()` leave the path: the socket lives on elsewhere (handed to a child). */
+  keep?(): void;
 }
+
+/** The bound path of each path-bound socket object (for a hand-over to a child). */
+export const boundPaths: WeakMap<object, BoundPath<unknown>> = new WeakMap();
 
 function splitPath(path: string): { dir: string; prefix: string } {
   const slash = path.lastIndexOf("/");
@@ -511,7 +522,7 @@ export async function bindPath<T>(
     } catch (error) {
       throw toNetError(error, op, address);
     }
-    return { resource, path: socketPath, release: () => false };
+    return { resource, path: socketPath, release: () => false, keepable: true, keep() {} };
   }
 
   const { dir, prefix } = splitPath(socketPath);
@@ -559,6 +570,11 @@ export async function bindPath<T>(
   return {
     resource,
     path: socketPath,
+    // Deno unlinks the path of a stream socket it bound in place when it closes it.
+    keepable: inPlace || scheme !== "in-place",
+    keep(): void {
+      released = true;
+    },
     release(): boolean {
       if (released) return false;
       released = true;

@@ -17,6 +17,7 @@ import type { ChildHandle, PumpSet } from "./_child.ts";
 import { type TakenStream, takeOver } from "./_handoff.ts";
 import { pump } from "./_pump.ts";
 import { NodeTransport, ReadableTransport, WritableTransport } from "./_transport.ts";
+import type { SocketObject } from "./_sockets.ts";
 import type { ProcessStatus } from "./process.ts";
 import type { SpawnOptions } from "./spawn.ts";
 
@@ -24,7 +25,8 @@ import type { SpawnOptions } from "./spawn.ts";
 export type Resolved =
   | { kind: "inherit" | "null" | "piped" }
   | { kind: "fd"; fd: number }
-  | { kind: "stream"; stream: Stream };
+  | { kind: "stream"; stream: Stream }
+  | { kind: "socket"; object: SocketObject };
 
 /** A validated spawn: what to run and what goes at each child fd. */
 export interface Plan {

@@ -20,19 +20,42 @@ import { NetError } from "../common/errors.ts";
 import { toNetError } from "../common/_errors.ts";
 import { invalidArgument, type Schema, validateOptions } from "../common/_options.ts";
 import { Stream } from "../common/stream.ts";
+import type { TcpListener } from "../tcp/listen.ts";
+import type { UnixListener } from "../unix/listen.ts";
+import type { UdpSocket } from "../udp/socket.ts";
+import type { UnixDatagramSocket } from "../udp/unix.ts";
 import { newProcess, type PumpSet } from "./_child.ts";
 import { descriptorOf, wasHandedOver } from "./_handoff.ts";
 import { type Plan, type Resolved, startChild, startPumps } from "./_spawn.ts";
+import {
+  checkSocket,
+  isSocketHolder,
+  isSocketStream,
+  type SocketObject,
+  type TakenSockets,
+  takeSockets,
+} from "./_sockets.ts";
 import { Process } from "./process.ts";
 
 /**
  * What appears at one of the child's descriptors: one of our descriptors by
  * number (handed over itself), `"inherit"` (ours of the same number),
  * `"null"` (`/dev/null`), `"piped"` (a {@linkcode Stream} at
- * `proc.stdio[fd]`; both ways above fd 2), or a netkit {@linkcode Stream}
- * (handed over and closed here; pumped, so the child sees a pipe).
+ * `proc.stdio[fd]`; both ways above fd 2), a netkit {@linkcode Stream}
+ * (handed over and closed here; pumped, so the child sees a pipe), or — with
+ * `--allow-ffi` — a TCP or unix stream, a listener or a datagram socket,
+ * whose socket itself the child gets (our object is closed).
  */
-export type FileSpec = number | "inherit" | "null" | "piped" | Stream;
+export type FileSpec =
+  | number
+  | "inherit"
+  | "null"
+  | "piped"
+  | Stream
+  | TcpListener
+  | UnixListener
+  | UdpSocket
+  | UnixDatagramSocket;
 
 /** Options of {@linkcode spawn}. */
 export interface SpawnOptions {
@@ -48,7 +71,11 @@ export interface SpawnOptions {
   uid?: number;
   /** The child's group id (needs privileges; as for `uid`, it must be able to enter `cwd`). */
   gid?: number;
-  /** `true`: the child leads a new process group (default `false`). */
+  /**
+   * `true`: the child leads a new process group (default `false`); it also
+   * leads a new session (the runtime calls `setsid`). A {@linkcode Process}
+   * (XPIO: join its group) is `not_supported`: see the platform notes.
+   */
   pgroup?: boolean;
   /** Aborting it sends the child `SIGTERM`. */
   signal?: AbortSignal;
@@ -99,7 +126,9 @@ function isPgroup(value: unknown): boolean {
   if (value instanceof Process) {
     throw new NetError(
       "not_supported",
-      "joining another process group needs setpgid(), which Deno does not expose; use pgroup: true",
+      "joining another process group is not possible: a child can only be moved into a group " +
+        "before it execs (the runtime runs no code there), and a pgroup: true child leads a new " +
+        "session (the runtime calls setsid), whose group no process of ours may join; use pgroup: true",
       { op: "spawn", field: "pgroup" },
     );
   }
@@ -128,6 +157,10 @@ function resolveFile(op: string, key: string, value: unknown): [number, Resolved
   if (typeof value === "number" && Number.isInteger(value) && value >= 0) {
     return [fd, { kind: "fd", fd: value }];
   }
+  if (isSocketHolder(value) || (isSocketStream(value) && !wasHandedOver(value))) {
+    // Checked once every key is known to be valid (see plan).
+    return [fd, { kind: "socket", object: value }];
+  }
   if (value instanceof Stream) {
     if (value.closed || wasHandedOver(value)) {
       throw invalidArgument(op, "files", `an open stream not yet handed over (fd ${fd})`, value);
@@ -138,7 +171,7 @@ function resolveFile(op: string, key: string, value: unknown): [number, Resolved
   throw invalidArgument(
     op,
     "files",
-    `a descriptor number, "inherit", "null", "piped" or a Stream (fd ${fd})`,
+    `a descriptor number, "inherit", "null", "piped", a Stream, a listener or a datagram socket (fd ${fd})`,
     value,
   );
 }
@@ -166,6 +199,11 @@ function plan(op: string, args: unknown, options: unknown): Plan {
       files.set(fd, resolved);
     }
     for (const fd of [0, 1, 2]) if (!files.has(fd)) files.set(fd, { kind: "null" });
+    for (const [fd, file] of files) {
+      if (file.kind !== "socket" || checkSocket(op, fd, file.object) === "socket") continue;
+      // A stream without --allow-ffi is pumped, as any stream.
+      files.set(fd, { kind: "stream", stream: file.object as Stream });
+    }
   }
   return {
     exe,
@@ -238,14 +276,22 @@ export async function spawn(args: readonly string[], options?: SpawnOptions): Pr
   const planned = plan("spawn", args, options);
   const signal = planned.options.signal;
   if (signal?.aborted) throw abortedError("spawn", signal, planned.exe);
-  const [child, pipes] = await startChild(planned);
+  const exe = planned.exe;
+  const sockets = takeSocketsOf(planned);
+  let started: Awaited<ReturnType<typeof startChild>>;
+  try {
+    started = await startChild(planned);
+  } finally {
+    sockets?.release();
+  }
+  const [child, pipes] = started;
   let pumps: PumpSet | null = null;
   try {
     if (planned.streams) pumps = await startPumps(planned, pipes);
   } catch (error) {
     await newProcess({ child, stdio: Object.fromEntries(pipes), pumps: null, pgroup: false })
       .close();
-    throw toNetError(error, "spawn", planned.exe);
+    throw toNetError(error, "spawn", exe);
   }
   closeFdopenStreams(planned.options.files);
   const process = newProcess({
@@ -263,6 +309,23 @@ export async function spawn(args: readonly string[], options?: SpawnOptions): Pr
     }
   }
   return process;
+}
+
+/**
+ * Takes the sockets handed over whole from their objects (which close) and
+ * puts their duplicates in the plan as our descriptors.
+ */
+function takeSocketsOf(planned: Plan): TakenSockets | undefined {
+  const objects: SocketObject[] = [];
+  for (const file of planned.files.values()) if (file.kind === "socket") objects.push(file.object);
+  if (objects.length === 0) return undefined;
+  const taken = takeSockets("spawn", objects);
+  for (const [fd, file] of planned.files) {
+    if (file.kind === "socket") {
+      planned.files.set(fd, { kind: "fd", fd: taken.fds.get(file.object)! });
+    }
+  }
+  return taken;
 }
 
 function closeFdopenStreams(files: SpawnOptions["files"]): void {

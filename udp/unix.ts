@@ -14,6 +14,7 @@ import type { Schema } from "../common/_options.ts";
 import {
   bindPath,
   type BoundPath,
+  boundPaths,
   displayPath,
   probeByConnect,
   toSocketPath,
@@ -104,6 +105,7 @@ export class UnixDatagramSocket extends DatagramSocket<UnixDatagram> {
   constructor(bound: BoundPath<Deno.DatagramConn>, bufferSize: number) {
     super(bound.resource, bufferSize, display(bound.path));
     this.#bound = bound;
+    boundPaths.set(this, bound);
     this.#label = display(bound.path);
   }
 

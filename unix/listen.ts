@@ -2,7 +2,7 @@ import { Listener } from "../common/listener.ts";
 import { validateOptions } from "../common/_options.ts";
 import type { Schema } from "../common/_options.ts";
 import { bindPath, UNIX_PATH_RULES } from "../common/_unix_path.ts";
-import type { BoundPath } from "../common/_unix_path.ts";
+import { type BoundPath, boundPaths } from "../common/_unix_path.ts";
 import type { UnixPathOptions } from "../common/unix_path.ts";
 import { UnixStream } from "./stream.ts";
 import { probeStream, unixAddr } from "./_util.ts";
@@ -80,6 +80,7 @@ export class UnixListener extends Listener<UnixStream, Deno.UnixConn> {
       displayPath(bound.path),
     );
     this.#bound = bound;
+    boundPaths.set(this, bound);
     this.#addr = addr;
     open.add(this);
     hookUnload();

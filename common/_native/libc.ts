@@ -57,6 +57,9 @@ const SYMBOLS = {
   setpgid: { parameters: ["i32", "i32"], result: "i32" },
   timerfd_create: { parameters: ["i32", "i32"], result: "i32" },
   timerfd_settime: { parameters: ["i32", "i32", "buffer", "buffer"], result: "i32" },
+  // Handing a socket to a child: its registration leaves our reactor before a dummy takes its number.
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "pointer"], result: "i32" },
+  dup3: { parameters: ["i32", "i32", "i32"], result: "i32" },
 } as const;
 
 /** The opened library's calls. */
