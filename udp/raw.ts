@@ -365,7 +365,7 @@ export async function bindRaw(options?: BindRawOptions): Promise<RawSocket> {
     ? (family === "inet" ? IPPROTO_ICMP : IPPROTO_ICMPV6)
     : typeof given === "string"
     ? PROTOCOLS[given]
-    : given;
+    : given | 0; // -0 is no integer to the FFI
   if (
     (family === "inet" && given === "icmpv6") || (family === "inet6" && given === "icmp")
   ) {

@@ -155,7 +155,7 @@ export function openDatagram(
   const kind = type === "raw" ? p.SOCK_RAW : p.SOCK_DGRAM;
   hold();
   try {
-    const fd = n.sym.socket(domain, kind | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    const fd = n.sym.socket(domain, kind | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol | 0);
     if (fd < 0) throw n.fail("socket", op, label);
     return new DatagramEngine(fd, family, op, label);
   } finally {
