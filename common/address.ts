@@ -455,9 +455,32 @@ export interface ResolveOptions {
    * ```
    */
   all?: boolean;
-  /** Milliseconds before the lookup rejects `timeout` (the lookup itself goes on). */
+  /**
+   * Milliseconds before the lookup rejects `timeout`. A lookup cannot be
+   * cancelled: it finishes on its own (getaddrinfo: on its runtime thread,
+   * and its answer is freed then).
+   *
+   * @example
+   * ```ts
+   * import { resolve } from "@netkit/netkit";
+   *
+   * const entries = await resolve("localhost", { timeout: 5000 });
+   * console.log(entries[0].address); // "127.0.0.1"
+   * ```
+   */
   timeout?: number;
-  /** Rejects `aborted` when it aborts (the lookup itself goes on). */
+  /**
+   * Rejects `aborted` when it aborts (the lookup itself goes on, as with
+   * `timeout`).
+   *
+   * @example
+   * ```ts
+   * import { resolve } from "@netkit/netkit";
+   *
+   * const error = await resolve("localhost", { signal: AbortSignal.abort() }).catch((e) => e);
+   * console.log(error.code); // "aborted"
+   * ```
+   */
   signal?: AbortSignal;
 }
 
