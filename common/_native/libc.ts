@@ -121,11 +121,43 @@ function permissionReason(): string | undefined {
     `(run with ${FLAG}, or -A)`;
 }
 
+/**
+ * The calls, each bound on its first use. Deno prepares every symbol of a
+ * `dlopen` when it opens it (about 0.14 ms each here, so the whole table
+ * would cost several milliseconds every time the library is reopened): a
+ * program pays only for the calls it makes, one small handle per call, all
+ * closed together by {@linkcode idle}.
+ */
+function lazySymbols(libc: string, handles: { close(): void }[]): Symbols {
+  const sym: Record<string, unknown> = {};
+  for (const name of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) {
+    Object.defineProperty(sym, name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const handle = Deno.dlopen(libc, { [name]: SYMBOLS[name] } as Deno.ForeignLibraryInterface);
+        handles.push(handle);
+        const call = handle.symbols[name];
+        Object.defineProperty(sym, name, { value: call, enumerable: true });
+        return call;
+      },
+    });
+  }
+  return sym as Symbols;
+}
+
 function open(): Native {
   const platform = platformFor(Deno.build.os, Deno.build.arch)!;
-  const handle = Deno.dlopen(platform.libc, SYMBOLS);
-  const sym = handle.symbols;
-  const where = sym.__errno_location();
+  const handles: { close(): void }[] = [];
+  const handle = { close: () => handles.forEach((h) => h.close()) };
+  const sym = lazySymbols(platform.libc, handles);
+  let where: Deno.PointerValue;
+  try {
+    where = sym.__errno_location();
+  } catch (error) {
+    handle.close();
+    throw error;
+  }
   if (where === null) {
     handle.close();
     throw new Error("__errno_location returned NULL");
