@@ -63,6 +63,78 @@ Deno.bench({
   },
 });
 
+// A precise scheduler (its alarm on a runtime thread under --allow-ffi): a
+// zero-delay storm never reaches the alarm, so it must cost the same.
+const precise = new Scheduler({ precise: true });
+
+Deno.bench({
+  name: "netkit runAfter(0) × 100k, precise scheduler",
+  group: "timers 100k",
+  n: 5,
+  warmup: 1,
+  async fn() {
+    await new Promise<void>((resolve) => {
+      let left = TIMERS;
+      const done = () => {
+        if (--left === 0) resolve();
+      };
+      for (let i = 0; i < TIMERS; i++) precise.runAfter(0, done);
+    });
+  },
+});
+
+Deno.bench({
+  name: "netkit runAfter(0..9 ms) × 100k (mixed due times), precise scheduler",
+  group: "timers 100k",
+  n: 5,
+  warmup: 1,
+  async fn() {
+    await new Promise<void>((resolve) => {
+      let left = TIMERS;
+      const done = () => {
+        if (--left === 0) resolve();
+      };
+      for (let i = 0; i < TIMERS; i++) precise.runAfter(i % 10, done);
+    });
+  },
+});
+
+// --- 200 sequential 1 ms sleeps: time per sleep is 1 ms + its lateness ---------
+// (bench/sleep_lateness.ts reports the mean lateness itself, in fresh processes.)
+
+const SLEEPS = 200;
+
+Deno.bench({
+  name: "raw setTimeout(1) × 200, sequential",
+  group: "sleep 1 ms × 200",
+  baseline: true,
+  n: 5,
+  warmup: 1,
+  async fn() {
+    for (let i = 0; i < SLEEPS; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+  },
+});
+
+Deno.bench({
+  name: "netkit sleep(1) × 200, default scheduler",
+  group: "sleep 1 ms × 200",
+  n: 5,
+  warmup: 1,
+  async fn() {
+    for (let i = 0; i < SLEEPS; i++) await scheduler.sleep(1);
+  },
+});
+
+Deno.bench({
+  name: "netkit sleep(1) × 200, precise scheduler",
+  group: "sleep 1 ms × 200",
+  n: 5,
+  warmup: 1,
+  async fn() {
+    for (let i = 0; i < SLEEPS; i++) await precise.sleep(1);
+  },
+});
+
 // --- 100k threads spawned and joined -----------------------------------------
 
 Deno.bench({
