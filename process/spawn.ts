@@ -222,11 +222,23 @@ function plan(op: string, args: unknown, options: unknown): Plan {
  * start through `Deno.Command`; others through `node:child_process` (part
  * of the runtime), which can place any descriptor at any fd.
  *
- * Streams given in `files` whose descriptor Deno does not expose (sockets,
- * `pipe()` and `socketpair()` ends) are closed here and pumped by netkit: the
+ * With `--allow-ffi`, a `TcpStream`, `UnixStream`, `TcpListener`,
+ * `UnixListener`, `UdpSocket` or `UnixDatagramSocket` in `files` is handed
+ * over itself: the child gets the socket at that fd (in blocking mode; a
+ * netkit child adopts it with `fdopen(n)`), and the object is closed here
+ * without shutting the child's socket down — also when the program then
+ * fails to start. The socket is taken from the runtime before the child
+ * starts, so bytes, connections and datagrams arriving meanwhile are the
+ * child's; a stream whose bytes the runtime already took (buffered unread
+ * bytes, or a read still outstanding after a timeout) is refused. A unix
+ * listener's path stays for the child.
+ *
+ * Other streams (`pipe()` and `socketpair()` ends, TLS streams, and every
+ * stream without `--allow-ffi`) are closed here and pumped by netkit: the
  * child sees a pipe (a socket pair above fd 2) and no byte is lost. `pipe()`
  * and `socketpair()` ends close at once; other streams close when their pump
- * ends, so leave them alone until then.
+ * ends, so leave them alone until then. Without `--allow-ffi`, listeners
+ * and datagram sockets are `not_supported`.
  *
  * A `writeAll` to a child that stops reading rejects `broken_pipe`, and
  * `error.written` counts the bytes the child's end took in whole writes:
@@ -245,7 +257,10 @@ function plan(op: string, args: unknown, options: unknown): Plan {
  *   `signal`, `files`.
  * @returns The running {@linkcode Process}.
  * @throws {NetError} `invalid_argument` naming the option (bad args, env,
- *   files key or value, unknown option) before anything starts;
+ *   files key or value, unknown option; a closed socket, or a stream with
+ *   buffered bytes or an outstanding read, in `files`) before anything
+ *   starts; `not_supported` for a listener or datagram socket in `files`
+ *   without `--allow-ffi`, or for `pgroup` set to a process;
  *   `not_found` for a missing program or cwd; `access_denied` for a file
  *   that is not executable, a uid change without privileges, a `uid`/`gid`
  *   that cannot enter the working directory (the message says so; pass
@@ -259,6 +274,21 @@ function plan(op: string, args: unknown, options: unknown): Plan {
  * await using child = await spawn(["echo", "hello"], { files: { 1: "piped" } });
  * console.log(await child.stdout.readLine()); // "hello"
  * console.log(await child.wait()); // { exited: 0 }
+ * ```
+ *
+ * @example A child serving on our listener itself (with --allow-ffi)
+ * ```ts
+ * import { spawn } from "@netkit/netkit/process";
+ * import { connect, listen } from "@netkit/netkit/tcp";
+ *
+ * const listener = listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = listener.addr.port;
+ * const serve = "import socket\ns = socket.socket(fileno=3)\nc, _ = s.accept()\nc.sendall(b'hi\\n')";
+ * await using child = await spawn(["python3", "-c", serve], { files: { 3: listener } });
+ * console.log(listener.closed); // true
+ * await using client = await connect("127.0.0.1", port);
+ * console.log(await client.readLine()); // "hi"
+ * await child.wait();
  * ```
  *
  * @example A child that reports on fd 3 while its stdout stays free
