@@ -94,9 +94,14 @@ export class ReadySlot<R, T> {
   #release: (() => void) | null = null;
   /** Whether a failure may come from outside the operation ({@linkcode ReadySlot.interrupt}). */
   #interruptible = false;
-  /** What waiting callers also wait for while interruptible: settles at the next interrupt. */
-  #interrupted: Promise<void> | null = null;
-  #wakeInterrupted: (() => void) | null = null;
+  /**
+   * While interruptible, what waiting callers wait for: the landing of the
+   * operation in flight (`#gateFor`), or an interrupt, whichever is first.
+   * One per operation, so nothing piles up on a promise that never settles.
+   */
+  #gate: Promise<void> | null = null;
+  #gateFor: Promise<void> | null = null;
+  #openGate: (() => void) | null = null;
 
   /**
    * @param source The runtime operation and its judges.
@@ -177,10 +182,26 @@ export class ReadySlot<R, T> {
   #waitable(): Promise<void> {
     const landing = this.#start();
     if (!this.#interruptible) return landing;
-    const interrupted = this.#interrupted ??= new Promise<void>((wake) => {
-      this.#wakeInterrupted = wake;
-    });
-    return Promise.race([landing, interrupted]);
+    if (this.#gate === null || this.#gateFor !== landing) {
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      landing.then(open, open);
+      this.#gate = gate;
+      this.#gateFor = landing;
+      this.#openGate = open;
+    }
+    return this.#gate;
+  }
+
+  /** Wakes the callers waiting at the gate (they look again). */
+  #wakeGate(): void {
+    const open = this.#openGate;
+    this.#gate = null;
+    this.#gateFor = null;
+    this.#openGate = null;
+    open?.();
   }
 
   /**
@@ -223,10 +244,7 @@ export class ReadySlot<R, T> {
   interrupt(failure: NetError): void {
     if (this.#closed) return;
     this.#failure = failure;
-    const wake = this.#wakeInterrupted;
-    this.#interrupted = null;
-    this.#wakeInterrupted = null;
-    wake?.();
+    this.#wakeGate();
   }
 
   /** Takes the kept failure if `which` says so, for a caller that reports it instead of a take. */
@@ -277,10 +295,7 @@ export class ReadySlot<R, T> {
     const ready = this.#ready;
     this.#ready = undefined;
     if (ready !== undefined) this.#source.discard(ready);
-    const wake = this.#wakeInterrupted;
-    this.#interrupted = null;
-    this.#wakeInterrupted = null;
-    wake?.();
+    this.#wakeGate();
     this.resume();
     try {
       this.#source.stop();

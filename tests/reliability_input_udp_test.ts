@@ -250,3 +250,81 @@ Deno.test("socket options with arbitrary names and values on UDP and unix datagr
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Valid receive options: a valid deadline plus `peek` (a boolean or left out). */
+function validReceive(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value !== "object" || Array.isArray(value)) return false;
+  const { peek, ...rest } = value as Record<string, unknown>;
+  if (peek !== undefined && typeof peek !== "boolean") return false;
+  return validDeadline(rest);
+}
+
+Deno.test("receive with arbitrary { peek, timeout, signal }: invalid_argument for bad ones; a peek leaves the datagram for the next receive", async () => {
+  await using socket = await bind({ hostname: "127.0.0.1", port: 0 });
+  const receiveOptions = options({
+    peek: fc.boolean(),
+    timeout: fc.oneof(fc.constant(1000), fc.integer({ min: -1, max: 5 }), anything),
+    signal: fc.constantFrom(AbortSignal.abort("stop"), new AbortController().signal),
+  });
+  await fc.assert(
+    fc.asyncProperty(receiveOptions, fc.uint8Array({ maxLength: 64 }), async (opts, data) => {
+      await socket.sendTo(data, "127.0.0.1", socket.addr.port);
+      const first = await outcome(() => socket.receive(opts as never));
+      if (!validReceive(opts)) {
+        assertInvalid(first, `receive ${label(opts)}`);
+      } else if (first.ok) {
+        assert.deepEqual(first.value.data, data);
+      }
+      // Peeked, timed out or refused: the datagram is still there, whole, exactly once.
+      const peeked = (opts as { peek?: unknown } | null)?.peek === true;
+      if (!first.ok || peeked) {
+        const next = await socket.receive({ timeout: 2000 });
+        assert.deepEqual(next.data, data);
+      }
+      assert.equal(await drain(socket), 0);
+    }),
+    PARAMS,
+  );
+});
+
+Deno.test("broadcast, multicastTTL and multicastInterface with arbitrary values: what was set reads back, or a NetError", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom("127.0.0.1", "::1", "::", "0.0.0.0"),
+      fc.oneof(fc.boolean(), anything),
+      fc.oneof(fc.integer({ min: -1, max: 300 }), anything),
+      fc.oneof(fc.constantFrom("127.0.0.1", "0.0.0.0", 0, 1, -1, "lo", 2 ** 31), anything),
+      async (hostname, broadcast, ttl, iface) => {
+        const bound = await outcome(() =>
+          bind({ hostname, broadcast, multicastTTL: ttl, multicastInterface: iface } as never)
+        );
+        if (broadcast !== undefined && typeof broadcast !== "boolean") {
+          assertInvalid(bound, `broadcast ${label(broadcast)}`);
+        }
+        if (
+          ttl !== undefined && (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 0 ||
+            ttl > 255)
+        ) {
+          assertInvalid(bound, `multicastTTL ${label(ttl)}`);
+        }
+        if (!bound.ok) return;
+        await using socket = bound.value;
+        assert.equal(socket.getOption("so_broadcast"), broadcast ?? true);
+        if (typeof ttl === "number") {
+          const name = hostname.includes(":") ? "ipv6_multicast_hops" : "ip_multicast_ttl";
+          assert.equal(socket.getOption(name), ttl);
+        }
+        if (typeof iface === "string") assert.equal(socket.getOption("ip_multicast_if"), iface);
+        if (typeof iface === "number") assert.equal(socket.getOption("ipv6_multicast_if"), iface);
+        const again = await outcome(() => socket.setMulticastInterface(iface as never));
+        if (typeof iface !== "string" && typeof iface !== "number") {
+          assertInvalid(again, `setMulticastInterface ${label(iface)}`);
+        }
+        const hops = await outcome(() => socket.setMulticastTTL(ttl as never));
+        if (typeof ttl !== "number") assertInvalid(hops, `setMulticastTTL ${label(ttl)}`);
+      },
+    ),
+    params(100),
+  );
+});

@@ -207,3 +207,51 @@ Deno.test("under load: 10,000 datagrams, 16 in flight, through a kernel-connecte
   assert.deepEqual(got, Array.from({ length: count }, (_, i) => i));
   await rejectsWith(client.receive({ timeout: 20 }), "timeout");
 });
+
+interface Outcome {
+  value?: unknown;
+  code?: string;
+  field?: string | null;
+  message?: string;
+}
+
+Deno.test("without --allow-ffi: the userland filter as before, and not_supported naming the flag", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--unstable-net",
+      "--allow-net",
+      new URL("./_udp_noffi_child.ts", import.meta.url).pathname,
+    ],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  const report = JSON.parse(new TextDecoder().decode(output.stdout)) as Record<string, unknown>;
+  assert.deepEqual(report.filtered, { data: "peer", fromPeer: true });
+  assert.equal(report.afterDisconnect, "anyone");
+  assert.deepEqual(report.peek, ["peeked", "peeked"]);
+  assert.equal((report.closedPort as Outcome).code, "timeout");
+  for (
+    const [key, field] of [
+      ["broadcastFalse", "broadcast"],
+      ["v6TtlBind", "multicastTTL"],
+      ["sendInterfaceBind", "multicastInterface"],
+      ["v6Ttl", null],
+      ["sendInterface", null],
+    ] as const
+  ) {
+    const outcome = report[key] as Outcome;
+    assert.equal(outcome.code, "not_supported", `${key}: ${JSON.stringify(outcome)}`);
+    assert.match(outcome.message!, /--allow-ffi/, key);
+    if (field !== null) assert.equal(outcome.field, field, key);
+  }
+  assert.equal((report.broadcastBad as Outcome).code, "invalid_argument");
+  assert.equal((report.broadcastBad as Outcome).field, "broadcast");
+  assert.equal((report.sendInterfaceBad as Outcome).code, "invalid_argument");
+  assert.equal((report.sendInterfaceBad as Outcome).field, "iface");
+  assert.deepEqual(report.v4Ttl, { value: null });
+  assert.equal(report.joinedWithInterface, 1);
+});

@@ -115,3 +115,46 @@ Deno.test({
     ]);
   },
 });
+
+Deno.test("multicastInterface also chooses the interface multicast is sent on (read back, and delivered on loopback)", async () => {
+  await using receiver = await bind({
+    hostname: "0.0.0.0",
+    multicast: GROUP,
+    multicastInterface: "127.0.0.1",
+  });
+  // Bound to 0.0.0.0, the sender would go out the default route; the option sends it on lo.
+  await using sender = await bind({ hostname: "0.0.0.0", multicastInterface: "127.0.0.1" });
+  assert.equal(sender.getOption("ip_multicast_if"), "127.0.0.1");
+  await sender.sendTo("on lo", GROUP, receiver.addr.port);
+  assert.equal(text((await receiver.receive({ timeout: 2000 })).data), "on lo");
+  await sender.setMulticastInterface("0.0.0.0");
+  assert.equal(sender.getOption("ip_multicast_if"), "0.0.0.0");
+  await sender.setMulticastInterface("127.0.0.1");
+  assert.equal(sender.getOption("ip_multicast_if"), "127.0.0.1");
+  await using v6 = await bind({ hostname: "::1", multicastInterface: 1 });
+  assert.equal(v6.getOption("ipv6_multicast_if"), 1);
+  await using dual = await bind({ hostname: "::" });
+  await dual.setMulticastInterface("127.0.0.1");
+  await dual.setMulticastInterface(1);
+  assert.equal(dual.getOption("ip_multicast_if"), "127.0.0.1");
+  assert.equal(dual.getOption("ipv6_multicast_if"), 1);
+  await rejectsWith(sender.setMulticastInterface(1), "invalid_argument", "iface");
+  await rejectsWith(v6.setMulticastInterface("127.0.0.1"), "invalid_argument", "iface");
+  await rejectsWith(sender.setMulticastInterface("198.51.100.1"), "address_not_available");
+  await rejectsWith(
+    bind({ hostname: "::1", multicastInterface: "127.0.0.1" }),
+    "invalid_argument",
+    "multicastInterface",
+  );
+  sender.close();
+  await rejectsWith(sender.setMulticastInterface("127.0.0.1"), "closed");
+});
+
+Deno.test("setMulticastTTL on a dual-stack socket sets the IPv4 TTL and the IPv6 hop limit", async () => {
+  await using dual = await bind({ hostname: "::", multicastTTL: 5 });
+  assert.equal(dual.getOption("ip_multicast_ttl"), 5);
+  assert.equal(dual.getOption("ipv6_multicast_hops"), 5);
+  await dual.setMulticastTTL(9);
+  assert.equal(dual.getOption("ip_multicast_ttl"), 9);
+  assert.equal(dual.getOption("ipv6_multicast_hops"), 9);
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { bind } from "../udp/mod.ts";
+import { bind, bindUnix } from "../udp/mod.ts";
+import { tempDir } from "./_unix_util.ts";
 import { pollable } from "../mod.ts";
 import { rejectsWith, text } from "./_udp_helpers.ts";
 
@@ -184,4 +185,66 @@ Deno.test("pollable reports readable when a datagram is buffered and waiting con
   socket.close();
   assert.equal(ready.closed, true);
   assert.equal(ready.pollRead(), true);
+});
+
+Deno.test("peek: the next datagram without consuming it; the next receive returns the same one", async () => {
+  await using receiver = await bind({ hostname: HOST });
+  await using sender = await bind({ hostname: HOST });
+  await sender.sendTo("first", HOST, receiver.addr.port);
+  await sender.sendTo("second", HOST, receiver.addr.port);
+  const peeked = await receiver.receive({ peek: true, timeout: 2000 });
+  const again = await receiver.receive({ peek: true });
+  assert.equal(text(peeked.data), "first");
+  assert.equal(text(again.data), "first");
+  assert.equal(peeked.port, sender.addr.port);
+  peeked.data[0] = 0; // the caller's copy: what the next receive returns is untouched
+  const taken = await receiver.receive({ timeout: 2000 });
+  assert.equal(text(taken.data), "first");
+  assert.equal(taken.port, sender.addr.port);
+  assert.equal(taken.truncated, false);
+  assert.equal(text((await receiver.receive({ peek: false, timeout: 2000 })).data), "second");
+});
+
+Deno.test("peek that times out, or is aborted, loses nothing; a pending peek and a receive get the same datagram", async () => {
+  await using receiver = await bind({ hostname: HOST });
+  await using sender = await bind({ hostname: HOST });
+  await rejectsWith(receiver.receive({ peek: true, timeout: 20 }), "timeout");
+  const controller = new AbortController();
+  const aborted = receiver.receive({ peek: true, signal: controller.signal });
+  controller.abort();
+  await rejectsWith(aborted, "aborted");
+  const peeking = receiver.receive({ peek: true });
+  const receiving = receiver.receive();
+  await sender.sendTo("one", HOST, receiver.addr.port);
+  await sender.sendTo("two", HOST, receiver.addr.port);
+  assert.equal(text((await peeking).data), "one");
+  assert.equal(text((await receiving).data), "one");
+  assert.equal(text((await receiver.receive({ timeout: 2000 })).data), "two");
+});
+
+Deno.test("peek: close wakes a pending peek with closed; a bad peek is invalid_argument naming peek, closed or not", async () => {
+  const socket = await bind({ hostname: HOST });
+  await rejectsWith(socket.receive({ peek: "yes" as never }), "invalid_argument", "peek");
+  await rejectsWith(socket.receive({ peek: 1 as never, timeout: 5 }), "invalid_argument", "peek");
+  await rejectsWith(socket.receive({ peak: true } as never), "invalid_argument", "peak");
+  const waiting = socket.receive({ peek: true });
+  socket.close();
+  await rejectsWith(waiting, "closed");
+  await rejectsWith(socket.receive({ peek: true }), "closed");
+  await rejectsWith(socket.receive({ peek: "yes" as never }), "invalid_argument", "peek");
+  await socket[Symbol.asyncDispose]();
+});
+
+Deno.test("peek on a unix datagram socket, and an empty datagram peeked", async () => {
+  await using dir = await tempDir();
+  await using server = await bindUnix(`${dir.path}/server.sock`);
+  await using client = await bindUnix(`${dir.path}/client.sock`);
+  await client.sendTo("hello", server.path);
+  await client.sendTo(new Uint8Array(0), server.path);
+  const peeked = await server.receive({ peek: true, timeout: 2000 });
+  assert.equal(text(peeked.data), "hello");
+  assert.equal(peeked.path, client.path);
+  assert.equal(text((await server.receive({ timeout: 2000 })).data), "hello");
+  assert.equal((await server.receive({ peek: true, timeout: 2000 })).data.length, 0);
+  assert.equal((await server.receive({ timeout: 2000 })).data.length, 0);
 });

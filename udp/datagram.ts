@@ -14,7 +14,6 @@ import type { DeadlineOptions } from "../common/deadline.ts";
 import { closedError, toNetError } from "../common/_errors.ts";
 import type { NetError } from "../common/errors.ts";
 import { DEADLINE_RULES, type Schema, validateOptions } from "../common/_options.ts";
-import type { Native } from "../common/_native/libc.ts";
 import { type Pollable, pollable } from "../common/readiness.ts";
 import { ReadySlot } from "../common/_single_flight.ts";
 import type { SocketOptionName, SocketOptionValues, WritableOptionName } from "../common/native.ts";
@@ -308,12 +307,13 @@ export abstract class DatagramSocket<D> implements AsyncIterable<D>, AsyncDispos
    *
    * @param op The netkit operation.
    * @param what What needs it, for the `not_supported` message.
+   * @returns The descriptor number.
    * @throws {NetError} `not_supported` without `--allow-ffi` or when the
    *   socket cannot be identified; `closed`.
    */
-  protected descriptor(op: string, what: string): { n: Native; fd: number } {
+  protected descriptor(op: string, what: string): number {
     if (this.#slot.closed) throw closedError(op, this.#label);
-    return this.#socket.fd(op, what, false);
+    return this.#socket.fd(op, what, false).fd;
   }
 
   /**

@@ -32,7 +32,7 @@ import {
 import { toBytes } from "../common/_bytes.ts";
 import { DatagramSocket } from "./datagram.ts";
 import { MulticastMembership } from "./multicast.ts";
-import { idle, type Native, nativeStatus } from "../common/_native/libc.ts";
+import { idle, native, nativeStatus } from "../common/_native/libc.ts";
 import { ErrorWatcher, isSendError, kernelConnect, kernelDisconnect } from "./_connected.ts";
 
 /** One received UDP datagram. */
@@ -226,9 +226,9 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
   #connectKernel(hostname: string, port: number): void {
     if (!nativeStatus().available) return;
     const op = "connect";
-    let located: { n: Native; fd: number };
+    let fd: number;
     try {
-      located = this.descriptor(op, "connect");
+      fd = this.descriptor(op, "connect");
     } catch (error) {
       idle();
       if (error instanceof NetError && error.code === "not_supported") {
@@ -237,7 +237,7 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
       }
       throw error;
     }
-    const { n, fd } = located;
+    const n = native(op, "connect");
     try {
       kernelConnect(n, fd, this.#family, hostname, port, op, hostPortLabel(hostname, port));
     } finally {
@@ -245,7 +245,7 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
     }
     this.#kernelConnected = true;
     this.#watcher ??= new ErrorWatcher(
-      () => this.descriptor("receive", "receive"),
+      () => ({ n: native("receive", "receive"), fd: this.descriptor("receive", "receive") }),
       (failure) => this.failReceive(failure),
       () => this.#peer === null ? undefined : describeAddress(this.#peer.dest.addr),
       this.#label,
@@ -259,7 +259,8 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
     this.#kernelConnected = false;
     this.#watcher?.stop();
     this.watchFailures(false);
-    const { n, fd } = this.descriptor(op, op);
+    const fd = this.descriptor(op, op);
+    const n = native(op, op);
     try {
       kernelDisconnect(n, fd, this.#family, this.#addr, op, this.#label);
     } finally {
@@ -614,7 +615,8 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
    * console.log(sender.getOption("ip_multicast_if")); // "127.0.0.1"
    * ```
    */
-  setMulticastInterface(iface: string | number): Promise<void> {
+  // deno-lint-ignore require-await
+  async setMulticastInterface(iface: string | number): Promise<void> {
     const op = "setMulticastInterface";
     checkSendInterface(op, "iface", this.#family, iface);
     this.checkOpen(op);
@@ -622,7 +624,6 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
       if (typeof iface === "string") this.setOption("ip_multicast_if", iface);
       else this.setOption("ipv6_multicast_if", iface);
     });
-    return Promise.resolve();
   }
 
   /** Runs an option call below Deno for `op`: its failures are `op`'s. */
