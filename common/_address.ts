@@ -28,6 +28,23 @@ export function checkPort(op: string, port: unknown, field = "port", min = 0): n
   return port;
 }
 
+let lastHost = "";
+let lastVersion = 0;
+
+/**
+ * `isIP` with a one-entry memory: a program connects to the same few hosts
+ * again and again, and the check runs on every `connect`.
+ *
+ * @returns 4, 6, or 0 when `host` is no IP literal.
+ */
+export function ipVersion(host: string): number {
+  if (host !== lastHost) {
+    lastVersion = isIP(host);
+    lastHost = host;
+  }
+  return lastVersion;
+}
+
 /**
  * Checks a host: an IPv4 or IPv6 literal (brackets allowed) or a host name.
  * Returns it without brackets.
@@ -37,7 +54,7 @@ export function checkPort(op: string, port: unknown, field = "port", min = 0): n
 export function checkHost(op: string, host: unknown, field = "hostname"): string {
   if (typeof host === "string") {
     const bare = stripBrackets(host);
-    const version = isIP(bare);
+    const version = ipVersion(bare);
     if (version === 6 || (version === 4 && bare === host)) return bare;
     if (bare === host && HOSTNAME.test(host) && !/^[\d.]+$/.test(host)) return host;
   }

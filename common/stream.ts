@@ -272,8 +272,10 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     if (size <= this.#buffer.length && !this.#shared) {
       this.#buffer.copyWithin(0, this.#start, this.#end);
     } else {
-      const fresh = allocate(2 ** Math.ceil(Math.log2(size)));
-      fresh.set(this.#buffer.subarray(this.#start, this.#end));
+      const fresh = allocate(
+        size <= INITIAL_BUFFER ? INITIAL_BUFFER : 2 ** Math.ceil(Math.log2(size)),
+      );
+      if (used > 0) fresh.set(this.#buffer.subarray(this.#start, this.#end));
       if (!this.#shared) recycle(this.#buffer);
       this.#buffer = fresh;
       this.#shared = false;
@@ -402,14 +404,47 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    */
   read(max = 16384, options?: DeadlineOptions): Promise<Uint8Array | null> {
     // Fast path (no async frame): bytes already buffered, no deadline, no queue.
-    const available = this.#end - this.#start;
-    if (
-      available > 0 && options === undefined && !this.#readLock.held &&
-      typeof max === "number" && (max | 0) === max && max > 0
-    ) {
-      return Promise.resolve(this.#take(available < max ? available : max));
+    if (options === undefined && typeof max === "number" && (max | 0) === max && max > 0) {
+      const available = this.#end - this.#start;
+      if (available > 0 && !this.#readLock.held) {
+        return Promise.resolve(this.#take(available < max ? available : max));
+      }
+      // Nothing buffered, nobody reading: wait for the pump without an async frame.
+      if (available === 0 && this.#readLock.tryAcquire()) {
+        try {
+          return Promise.resolve(this.#readHeld(max));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
     }
     return this.#read(max, options);
+  }
+
+  /**
+   * The rest of a `read` without options whose caller holds the read lock:
+   * what is buffered, else end of stream, else the pump's landing and again.
+   * Releases the lock when it answers (or throws).
+   */
+  #readHeld(max: number): Uint8Array | null | Promise<Uint8Array | null> {
+    let pump: Promise<void>;
+    try {
+      const available = this.#end - this.#start;
+      if (available > 0) {
+        const out = this.#take(available < max ? available : max);
+        this.#readLock.release();
+        return out;
+      }
+      if (this.#ended("read")) {
+        this.#readLock.release();
+        return null;
+      }
+      pump = this.#startPump(1);
+    } catch (error) {
+      this.#readLock.release();
+      throw error;
+    }
+    return pump.then(() => this.#readHeld(max));
   }
 
   async #read(max: number, options: DeadlineOptions | undefined): Promise<Uint8Array | null> {

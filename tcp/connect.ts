@@ -5,9 +5,14 @@
  * @module
  */
 
-import { addressArgument, checkHost, checkPort, hostPortLabel } from "../common/_address.ts";
+import {
+  addressArgument,
+  checkHost,
+  checkPort,
+  hostPortLabel,
+  ipVersion,
+} from "../common/_address.ts";
 import { resolve, type ResolvedAddress } from "../common/address.ts";
-import { isIP } from "node:net";
 import { Deadline } from "../common/_deadline.ts";
 import type { DeadlineOptions } from "../common/deadline.ts";
 import { NetError } from "../common/errors.ts";
@@ -135,9 +140,17 @@ export function connect(
   const { host: hostname, port, options: opts } = parsed;
   // Without a deadline there is nothing to set up or tear down: the attempt's
   // own promise is the answer (no extra async frame per connection).
-  const deadline = Deadline.of(opts, "connect", hostPortLabel(hostname, port));
-  if (deadline === undefined) return open(hostname, port, opts, undefined);
-  return openWithin(hostname, port, opts, deadline);
+  if (opts.timeout === undefined && opts.signal === undefined) {
+    // An address literal without a deadline: one attempt, no lookup, no async frame.
+    if (ipVersion(hostname) !== 0) return attempt(hostname, port, streamInit(opts));
+    return open(hostname, port, opts, undefined);
+  }
+  return openWithin(
+    hostname,
+    port,
+    opts,
+    Deadline.of(opts, "connect", hostPortLabel(hostname, port))!,
+  );
 }
 
 /** {@linkcode open} under the caller's `timeout`/`signal`. */
@@ -157,6 +170,33 @@ async function openWithin(
 /** How `connect` sets up its streams when no option asks otherwise. */
 const DEFAULT_INIT: TcpStreamInit = Object.freeze({ noDelay: true });
 
+/** The stream settings the options ask for. */
+function streamInit(opts: ConnectOptions): TcpStreamInit {
+  return opts.noDelay === undefined && opts.keepAlive === undefined
+    ? DEFAULT_INIT
+    : { noDelay: opts.noDelay ?? true, keepAlive: opts.keepAlive };
+}
+
+/** Makes the stream of a new connection, closing the connection if that fails. */
+function streamOf(conn: Deno.TcpConn, init: TcpStreamInit): TcpStream {
+  try {
+    return new TcpStream(conn, init);
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+}
+
+/** One attempt at an address literal, without a deadline. */
+function attempt(address: string, port: number, init: TcpStreamInit): Promise<TcpStream> {
+  return Deno.connect({ hostname: address, port }).then(
+    (conn) => streamOf(conn, init),
+    (error) => {
+      throw toNetError(error, "connect", hostPortLabel(address, port));
+    },
+  );
+}
+
 /** Resolves `hostname` and tries each address in turn until one connects. */
 async function open(
   hostname: string,
@@ -164,12 +204,10 @@ async function open(
   opts: ConnectOptions,
   deadline: Deadline | undefined,
 ): Promise<TcpStream> {
-  const init = opts.noDelay === undefined && opts.keepAlive === undefined
-    ? DEFAULT_INIT
-    : { noDelay: opts.noDelay ?? true, keepAlive: opts.keepAlive };
+  const init = streamInit(opts);
   let addresses: Pick<ResolvedAddress, "address">[];
   try {
-    addresses = isIP(hostname) !== 0
+    addresses = ipVersion(hostname) !== 0
       ? [{ address: hostname }]
       : await (deadline === undefined ? resolve(hostname) : deadline.wait(resolve(hostname)));
   } catch (error) {
@@ -195,12 +233,7 @@ async function open(
       first ??= toNetError(error, "connect", hostPortLabel(address, port));
       continue;
     }
-    try {
-      return new TcpStream(conn, init);
-    } catch (error) {
-      conn.close();
-      throw error;
-    }
+    return streamOf(conn, init);
   }
   throw first ??
     new NetError("name_not_resolved", "no address found", {
