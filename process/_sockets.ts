@@ -131,9 +131,8 @@ function unregister(n: Native, fd: number): void {
   }
 }
 
-function takeOne(n: Native, op: string, value: SocketObject): number {
+function takeOne(n: Native, op: string, value: SocketObject, fd: number): number {
   const p = n.platform;
-  const fd = value.fileno();
   const copy = n.sym.fcntl3(fd, p.F_DUPFD_CLOEXEC, 3);
   if (copy < 0) throw n.fail("fcntl(F_DUPFD_CLOEXEC)", op);
   const dummy = n.sym.open(DEV_NULL, p.O_RDWR | p.O_CLOEXEC);
@@ -164,8 +163,7 @@ function takeOne(n: Native, op: string, value: SocketObject): number {
  * the module's doc). All objects were checked by {@linkcode checkSocket}.
  *
  * @throws {NetError} from `fileno()` (`not_supported` when the socket
- *   cannot be told apart from another); objects already taken are closed,
- *   their duplicates too.
+ *   cannot be told apart from another), before any object is touched.
  */
 export function takeSockets(op: string, objects: Iterable<SocketObject>): TakenSockets {
   const n = native(op, "handing a socket to a child");
@@ -180,9 +178,10 @@ export function takeSockets(op: string, objects: Iterable<SocketObject>): TakenS
     unhold();
   };
   try {
-    for (const value of objects) {
-      if (!fds.has(value)) fds.set(value, takeOne(n, op, value));
-    }
+    // Every descriptor is found before any object is touched.
+    const found = new Map<SocketObject, number>();
+    for (const value of objects) if (!found.has(value)) found.set(value, value.fileno());
+    for (const [value, fd] of found) fds.set(value, takeOne(n, op, value, fd));
   } catch (error) {
     release();
     throw error;

@@ -9,9 +9,12 @@ import * as tcp from "../tcp/mod.ts";
 import * as udp from "../udp/mod.ts";
 
 const report: Record<string, unknown> = {};
-/** Our descriptor count, read by a child (reading /proc/self/fd needs every permission). */
+/**
+ * How many sockets we hold, read by a child (reading /proc/self/fd needs every permission; a
+ * child's pipes come and go, so only sockets are counted).
+ */
 async function count(): Promise<number> {
-  await using child = await spawn(["sh", "-c", "ls /proc/$PPID/fd | wc -l"], {
+  await using child = await spawn(["sh", "-c", "ls -l /proc/$PPID/fd | grep -c socket:"], {
     files: { 1: "piped" },
   });
   const line = await child.stdout!.readLine();

@@ -237,3 +237,18 @@ Deno.test("without --allow-ffi: streams are pumped, listeners and datagram socke
   assert.equal(report.badKey.field, "files");
   assert.equal(report.descriptorsBack, true);
 });
+
+Deno.test("spawn hands one stream at fds 0 and 1 (inetd style): the child's stdin and stdout are the socket", async () => {
+  await using listener = tcp.listen({ hostname: "127.0.0.1", port: 0 });
+  await using client = await tcp.connect("127.0.0.1", listener.addr.port);
+  const server = await listener.accept();
+  await client.writeAll("hello\n");
+  await using child = await spawn([
+    "sh",
+    "-c",
+    'read line; echo "got $line"; for n in 0 1; do readlink /proc/$$/fd/$n | cut -c1-7; done',
+  ], { files: { 0: server, 1: server, 2: "inherit" } });
+  assert.equal(server.closed, true);
+  assert.equal(new TextDecoder().decode(await client.readAll()), "got hello\nsocket:\nsocket:\n");
+  assert.deepEqual(await child.wait(), { exited: 0 });
+});
