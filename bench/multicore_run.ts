@@ -24,12 +24,21 @@ interface Case {
   path: string;
   /** wrk's extra arguments (a header that makes every request a new connection). */
   extra: string[];
+  /** How the Workers share the port (see examples/multicore_server.ts). */
+  share: "duplicate" | "reuseport";
 }
 
 const CASES: Case[] = [
-  { name: "hash keep-alive", path: "/hash/netkit", extra: [] },
-  { name: "hash new conn.", path: "/hash/netkit", extra: ["-H", "Connection: close"] },
-  { name: "echo keep-alive", path: "/echo/netkit", extra: [] },
+  { name: "hash keep-alive", path: "/hash/netkit", extra: [], share: "duplicate" },
+  {
+    name: "hash new conn.",
+    path: "/hash/netkit",
+    extra: ["-H", "Connection: close"],
+    share: "duplicate",
+  },
+  { name: "echo keep-alive", path: "/echo/netkit", extra: [], share: "duplicate" },
+  { name: "hash k-a reuseport", path: "/hash/netkit", extra: [], share: "reuseport" },
+  { name: "echo k-a reuseport", path: "/echo/netkit", extra: [], share: "reuseport" },
 ];
 
 function loadAverage(): string {
@@ -37,9 +46,13 @@ function loadAverage(): string {
 }
 
 /** Starts the server with `workers` Workers; resolves once it prints its first line. */
-async function startServer(workers: number, port: number): Promise<Deno.ChildProcess> {
+async function startServer(
+  workers: number,
+  port: number,
+  share: string,
+): Promise<Deno.ChildProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SERVER, String(workers), String(port)],
+    args: ["run", "-A", SERVER, String(workers), String(port), share],
     stdin: "null",
     stdout: "piped",
     stderr: "inherit",
@@ -94,13 +107,13 @@ for (const c of CASES) {
     for (const workers of counts) {
       port++;
       const load = loadAverage();
-      const server = await startServer(workers, port);
+      const server = await startServer(workers, port, c.share);
       const rate = await wrk(port, c);
       server.kill("SIGINT");
       await server.status;
       const counts = (server as unknown as { output(): string }).output().split("\n")[1] ?? "";
       console.log(
-        `${c.name.padEnd(16)} run ${run} workers ${workers}: ${rate.toFixed(0).padStart(6)} req/s` +
+        `${c.name.padEnd(18)} run ${run} workers ${workers}: ${rate.toFixed(0).padStart(6)} req/s` +
           `  (load ${load}; ${counts.trim()})`,
       );
     }

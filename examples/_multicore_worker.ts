@@ -7,8 +7,11 @@
  * - `GET /hash/<text>` answers the SHA-256 (hex) of 64 KiB made from
  *   `<text>`: a CPU-bound request, the case where more cores help.
  *
- * Messages: in `{ fd }` (start), `{ stop: true }`; out `{ ready, fd }` (its
- * own descriptor), `{ stopped, served, requests }`.
+ * Messages: in `{ fd }` (start on a duplicate of `fd`) or `{ bind: {
+ * hostname, port } }` (start on a listener of its own with SO_REUSEPORT, for
+ * comparison), then `{ stop: true }`; out `{ ready, fd, port }` (its own
+ * descriptor, -1 for its own listener, and port), `{ stopped, served,
+ * requests }`.
  *
  * @module
  */
@@ -17,7 +20,7 @@
 
 import { createHash } from "node:crypto";
 import { fdopen } from "../process/mod.ts";
-import { TcpListener, type TcpStream } from "../tcp/mod.ts";
+import { listen, TcpListener, type TcpStream } from "../tcp/mod.ts";
 
 const HASHED = 64 * 1024;
 const encoder = new TextEncoder();
@@ -71,11 +74,22 @@ async function serveConnection(stream: TcpStream): Promise<void> {
   }
 }
 
-self.onmessage = async (event: MessageEvent<{ fd?: number; stop?: boolean }>) => {
-  if (event.data.fd === undefined) return;
-  const adopted = fdopen(event.data.fd, { duplicate: true });
+interface Start {
+  fd?: number;
+  bind?: { hostname: string; port: number };
+}
+
+/** The Worker's listener: a duplicate of the parent's, or its own on a shared port. */
+function listenerOf(start: Start): TcpListener {
+  if (start.bind !== undefined) return listen({ ...start.bind, reusePort: true });
+  const adopted = fdopen(start.fd!, { duplicate: true });
   if (!(adopted instanceof TcpListener)) throw new Error("the descriptor is no TCP listener");
-  const listener = adopted;
+  return adopted;
+}
+
+self.onmessage = async (event: MessageEvent<Start>) => {
+  if (event.data.fd === undefined && event.data.bind === undefined) return;
+  const listener = listenerOf(event.data);
   const connections = new Set<Promise<void>>();
   self.onmessage = async (next: MessageEvent<{ stop?: boolean }>) => {
     if (!next.data.stop) return;
@@ -83,7 +97,9 @@ self.onmessage = async (event: MessageEvent<{ fd?: number; stop?: boolean }>) =>
     await Promise.all(connections);
     self.postMessage({ stopped: true, served, requests });
   };
-  self.postMessage({ ready: true, fd: listener.fileno() });
+  // Listeners of one port with SO_REUSEPORT look alike: fileno() would not guess between them.
+  const fd = event.data.bind === undefined ? listener.fileno() : -1;
+  self.postMessage({ ready: true, fd, port: listener.addr.port });
   for await (const stream of listener) {
     const serving = serveConnection(stream);
     connections.add(serving);

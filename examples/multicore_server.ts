@@ -12,7 +12,7 @@
  * SHA-256 of 64 KiB made from it (see examples/_multicore_worker.ts).
  *
  * Run it: `deno run --allow-net --allow-ffi --allow-read
- * examples/multicore_server.ts [workers] [port]`, then e.g.
+ * examples/multicore_server.ts [workers] [port] [reuseport]`, then e.g.
  * `curl http://127.0.0.1:8080/hash/abc` or `wrk -t2 -c32 -d10s
  * http://127.0.0.1:8080/hash/abc`. Without an argument it runs a short
  * demonstration instead.
@@ -32,11 +32,13 @@ export interface WorkerReport {
 
 /** A running multi-core server. */
 export interface MulticoreServer extends AsyncDisposable {
-  /** The parent's listener (never accepted on here). */
-  readonly listener: TcpListener;
+  /** The port every Worker serves. */
+  readonly port: number;
+  /** The parent's listener (never accepted on here); `null` with `share: "reuseport"`. */
+  readonly listener: TcpListener | null;
   /** How many Workers serve. */
   readonly workers: number;
-  /** Each Worker's own descriptor (a duplicate of the listener's). */
+  /** Each Worker's own descriptor (a duplicate of the listener's; -1 with `share: "reuseport"`). */
   readonly descriptors: readonly number[];
   /** Stops Worker `i`: it closes its duplicate, finishes its connections and reports. */
   stopWorker(i: number): Promise<WorkerReport>;
@@ -57,17 +59,34 @@ function nextMessage<T>(worker: Worker): Promise<T> {
   });
 }
 
+/** Options of {@linkcode startServer}. */
+export interface MulticoreOptions {
+  hostname?: string;
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default: the core count. */
+  workers?: number;
+  /**
+   * `"duplicate"` (default): each Worker accepts on its own duplicate of the
+   * parent's listener. `"reuseport"`, for comparison: each Worker listens on
+   * the port itself with SO_REUSEPORT and the kernel spreads connections
+   * over the listeners by address; the parent holds no listener.
+   */
+  share?: "duplicate" | "reuseport";
+}
+
 /**
  * Listens on `hostname:port` and starts `workers` Workers on duplicates of
  * the listener. Needs `--allow-net`, `--allow-ffi` (the Workers adopt the
  * descriptor) and `--allow-read` (the Workers' module).
  */
-export async function startServer(
-  options: { hostname?: string; port?: number; workers?: number } = {},
-): Promise<MulticoreServer> {
+export async function startServer(options: MulticoreOptions = {}): Promise<MulticoreServer> {
   const count = options.workers ?? navigator.hardwareConcurrency;
-  const listener = listen({ hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0 });
-  const fd = listener.fileno();
+  const hostname = options.hostname ?? "127.0.0.1";
+  const reuse = options.share === "reuseport";
+  const listener = reuse ? null : listen({ hostname, port: options.port ?? 0 });
+  const fd = listener?.fileno();
+  let port = listener?.addr.port ?? options.port ?? 0;
   const workers: (Worker | null)[] = [];
   const descriptors: number[] = [];
   const reports: (WorkerReport | undefined)[] = [];
@@ -75,13 +94,15 @@ export async function startServer(
     for (let i = 0; i < count; i++) {
       const worker = new Worker(WORKER, { type: "module" });
       workers.push(worker);
-      const ready = nextMessage<{ fd: number }>(worker);
-      worker.postMessage({ fd });
-      descriptors.push((await ready).fd);
+      const ready = nextMessage<{ fd: number; port: number }>(worker);
+      worker.postMessage(reuse ? { bind: { hostname, port } } : { fd });
+      const started = await ready;
+      descriptors.push(started.fd);
+      port = started.port;
     }
   } catch (error) {
     for (const worker of workers) worker?.terminate();
-    listener.close();
+    listener?.close();
     throw error;
   }
   const stopWorker = async (i: number): Promise<WorkerReport> => {
@@ -96,10 +117,11 @@ export async function startServer(
   };
   const close = async (): Promise<WorkerReport[]> => {
     const all = await Promise.all(workers.map((_, i) => stopWorker(i)));
-    await listener[Symbol.asyncDispose]();
+    await listener?.[Symbol.asyncDispose]();
     return all;
   };
   return {
+    port,
     listener,
     workers: count,
     descriptors,
@@ -123,7 +145,7 @@ export async function request(port: number, path: string): Promise<string> {
 export async function demo(): Promise<string[]> {
   const lines: string[] = [];
   await using server = await startServer({ workers: 2 });
-  const port = server.listener.addr.port;
+  const port = server.port;
   lines.push(`2 workers on 127.0.0.1 (each on its own duplicate of the listener)`);
   lines.push(`echo: ${await request(port, "/echo/hello")}`);
   for (let wave = 0; wave < 5; wave++) {
@@ -135,7 +157,7 @@ export async function demo(): Promise<string[]> {
   lines.push(
     `after worker 0 closed its duplicate: ${after.length} answers, ${new Set(after).size} distinct`,
   );
-  lines.push(`parent's listener still open: ${!server.listener.closed}`);
+  lines.push(`parent's listener still open: ${!server.listener!.closed}`);
   return lines;
 }
 
@@ -145,7 +167,8 @@ if (import.meta.main) {
   } else {
     const workers = Number(Deno.args[0]) || navigator.hardwareConcurrency;
     const port = Number(Deno.args[1] ?? 8080);
-    const server = await startServer({ hostname: "127.0.0.1", port, workers });
+    const share = Deno.args[2] === "reuseport" ? "reuseport" : "duplicate";
+    const server = await startServer({ hostname: "127.0.0.1", port, workers, share });
     console.log(`${server.workers} workers serving on http://127.0.0.1:${port} (Ctrl-C stops)`);
     Deno.addSignalListener("SIGINT", async () => {
       const reports = await server.close();

@@ -26,8 +26,9 @@ async function requests(port: number, total: number, width: number): Promise<voi
 
 Deno.test("2 Workers on duplicates of one listener serve 200 connections between them; one closing its duplicate leaves the others", async () => {
   const server = await startServer({ workers: 2 });
-  const listener = server.listener;
-  const port = listener.addr.port;
+  const listener = server.listener!;
+  const port = server.port;
+  assert.equal(port, listener.addr.port);
   const fd = listener.fileno();
   const inode = socketInode(fd);
   assert.ok(inode !== undefined);
@@ -67,4 +68,13 @@ Deno.test("examples/multicore_server.ts's demonstration", async () => {
     "after worker 0 closed its duplicate: 8 answers, 1 distinct",
     "parent's listener still open: true",
   ]);
+});
+
+Deno.test("the reuseport variant: each Worker listens on the port itself and the kernel spreads connections", async () => {
+  await using server = await startServer({ workers: 2, share: "reuseport" });
+  assert.equal(server.listener, null);
+  await requests(server.port, 40, 10);
+  const reports = await server.close();
+  assert.equal(reports[0].served + reports[1].served, 40);
+  assert.ok(reports.every((report) => report.served > 0), JSON.stringify(reports));
 });
