@@ -92,8 +92,11 @@ export class ReadySlot<R, T> {
   #closed = false;
   #hold: Promise<void> | null = null;
   #release: (() => void) | null = null;
-  /** Whether a failure may come from outside the operation ({@linkcode ReadySlot.interrupt}). */
-  #interruptible = false;
+  /**
+   * Set while a failure may come from outside the operation
+   * ({@linkcode ReadySlot.interrupt}): called each time a caller waits.
+   */
+  #onWait: (() => void) | null = null;
   /**
    * While interruptible, what waiting callers wait for: the landing of the
    * operation in flight (`#gateFor`), or an interrupt, whichever is first.
@@ -181,7 +184,9 @@ export class ReadySlot<R, T> {
   /** The landing of the operation (started if needed), or an interrupt, whichever is first. */
   #waitable(): Promise<void> {
     const landing = this.#start();
-    if (!this.#interruptible) return landing;
+    const onWait = this.#onWait;
+    if (onWait === null) return landing;
+    onWait();
     if (this.#gate === null || this.#gateFor !== landing) {
       let open!: () => void;
       const gate = new Promise<void>((resolve) => {
@@ -230,10 +235,12 @@ export class ReadySlot<R, T> {
   /**
    * Lets {@linkcode ReadySlot.interrupt} end waits (a failure that the
    * operation in flight does not report by itself, e.g. an error the kernel
-   * keeps on a socket); off, a wait costs nothing more.
+   * keeps on a socket): `onWait` is called each time a caller waits (to
+   * start whatever watches for that failure); `null` turns it off, and a
+   * wait then costs nothing more.
    */
-  set interruptible(on: boolean) {
-    this.#interruptible = on;
+  set interruptible(onWait: (() => void) | null) {
+    this.#onWait = onWait;
   }
 
   /**

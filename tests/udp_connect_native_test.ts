@@ -155,16 +155,23 @@ Deno.test("an error that arrives while a datagram waits: the datagram first, the
   await rejectsWith(socket.receive({ timeout: 10_000 }), "connection_refused");
 });
 
-Deno.test("close during a pending receive of a kernel-connected socket rejects closed; close() alone leaves nothing running", async () => {
+Deno.test("close during a pending receive of a kernel-connected socket rejects closed; awaiting it leaves nothing running", async () => {
   await using peer = await bind({ hostname: HOST });
   const socket = await connect(HOST, peer.addr.port);
   const pending = socket.receive();
   socket.close();
   await rejectsWith(pending, "closed");
   await rejectsWith(socket.send("x"), "closed");
+  await rejectsWith(socket.receive({ peek: true }), "closed");
   socket.disconnect(); // harmless once closed
-  const other = await connect(HOST, peer.addr.port);
-  other.close();
+  // A connected socket that never waited for a receive has no watcher: close() alone is enough.
+  const sender = await connect(HOST, peer.addr.port);
+  await sender.send("only sending");
+  sender.close();
+  // One whose receives waited: asyncDispose (await using) waits until the watcher let go.
+  const used = await connect(HOST, peer.addr.port);
+  await rejectsWith(used.receive({ timeout: 5 }), "timeout");
+  await used[Symbol.asyncDispose]();
 });
 
 /** Ping-pong `count` numbered datagrams with `window` in flight; returns the numbers echoed, in order. */

@@ -331,10 +331,11 @@ export abstract class DatagramSocket<D> implements AsyncIterable<D>, AsyncDispos
    * Whether {@linkcode DatagramSocket.failReceive} may end waits (off, a
    * wait costs nothing more).
    *
-   * @param on True while something outside the receive may fail it.
+   * @param onWait While something outside the receive may fail it: called
+   *   each time a receive waits (to start watching); `null` turns it off.
    */
-  protected watchFailures(on: boolean): void {
-    this.#slot.interruptible = on;
+  protected watchFailures(onWait: (() => void) | null): void {
+    this.#slot.interruptible = onWait;
   }
 
   /**

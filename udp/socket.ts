@@ -30,7 +30,7 @@ import {
   resolveFor,
 } from "./_address.ts";
 import { toBytes } from "../common/_bytes.ts";
-import { DatagramSocket } from "./datagram.ts";
+import { DatagramSocket, type ReceiveOptions } from "./datagram.ts";
 import { MulticastMembership } from "./multicast.ts";
 import { idle, native, nativeStatus } from "../common/_native/libc.ts";
 import { ErrorWatcher, isSendError, kernelConnect, kernelDisconnect } from "./_connected.ts";
@@ -250,15 +250,19 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
       () => this.#peer === null ? undefined : describeAddress(this.#peer.dest.addr),
       this.#label,
     );
-    this.watchFailures(true);
-    this.#watcher.start();
+    // The watcher runs once a receive waits (a socket that only sends needs none).
+    this.watchFailures(this.#startWatcher);
   }
+
+  #startWatcher = (): void => {
+    this.#watcher!.start();
+  };
 
   /** Dissolves the kernel's connection (AF_UNSPEC) and keeps the socket's own port. */
   #disconnectKernel(op: string): void {
     this.#kernelConnected = false;
     this.#watcher?.stop();
-    this.watchFailures(false);
+    this.watchFailures(null);
     const fd = this.descriptor(op, op);
     const n = native(op, op);
     try {
@@ -323,6 +327,37 @@ export class UdpSocket extends DatagramSocket<UdpDatagram> {
     if (this.#watcher !== null) this.#watcherClosed ??= this.#watcher.close();
     super.close();
   }
+
+  /**
+   * As {@linkcode DatagramSocket.receive}; on a socket that has had an
+   * error watcher, a receive that fails because the socket closed settles
+   * once the watcher let go, so awaiting it leaves nothing running.
+   *
+   * @param options `{ timeout, signal, peek }`.
+   * @returns The next datagram from the peer (or from anyone, unconnected).
+   * @throws {NetError} as {@linkcode DatagramSocket.receive}.
+   *
+   * @example
+   * ```ts
+   * import { bind, connect } from "@netkit/netkit/udp";
+   *
+   * await using server = await bind({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await connect("127.0.0.1", server.addr.port);
+   * await client.send("ping");
+   * const request = await server.receive({ timeout: 1000 });
+   * await server.sendTo("pong", request.hostname, request.port);
+   * console.log((await client.receive({ timeout: 1000 })).data.length); // 4
+   * ```
+   */
+  override receive(options?: ReceiveOptions): Promise<UdpDatagram> {
+    const receiving = super.receive(options);
+    return this.#watcher === null ? receiving : receiving.catch(this.#afterWatcher);
+  }
+
+  #afterWatcher = async (error: unknown): Promise<never> => {
+    if (this.closed) await this.#watcherClosed;
+    throw error;
+  };
 
   /** Closes the socket and waits until the runtime (and the error watcher) let go of it. */
   override async [Symbol.asyncDispose](): Promise<void> {
