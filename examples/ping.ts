@@ -64,8 +64,9 @@ async function pingHost(host: string, count: number, intervalMs: number): Promis
   const times: number[] = [];
   for (let sequence = 1; sequence <= count; sequence++) {
     if (sequence > 1 && intervalMs > 0) await new Promise((wake) => setTimeout(wake, intervalMs));
+    const request = echoRequest(family, id, sequence);
     const sent = performance.now();
-    await socket.sendTo(echoRequest(family, id, sequence), host);
+    await socket.sendTo(request, host);
     const deadline = sent + 1000;
     for (;;) {
       const left = deadline - performance.now();
