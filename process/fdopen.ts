@@ -176,6 +176,12 @@ export function fdopen(n: number, options?: FdopenOptions): Adopted {
   const lib = native("fdopen", `fdopen(${n})`, `fd ${n}`);
   try {
     if (!checked.duplicate) return adopt(lib, n, "fdopen");
+    if (lib.sym.fcntl(n, lib.platform.F_GETFL) < 0) {
+      throw new NetError("not_found", `descriptor ${n} is not open`, {
+        op: "fdopen",
+        address: `fd ${n}`,
+      });
+    }
     const copy = duplicate(lib, n, "fdopen");
     try {
       return adopt(lib, copy, "fdopen");
