@@ -18,7 +18,7 @@
  * @module
  */
 
-import { hold, type Native, native, nativeStatus, unhold } from "../common/_native/libc.ts";
+import { hold, idle, type Native, native, nativeStatus, unhold } from "../common/_native/libc.ts";
 import { type Clock, systemClock } from "./clock.ts";
 
 /** The same number on every Linux architecture. */
@@ -92,7 +92,8 @@ export class PreciseClock implements Clock {
     this.#token = token;
     this.#due = at;
     this.#callback = callback;
-    this.#settime(delay);
+    // Opening may have taken a while: the delay is counted from now.
+    this.#settime(at - performance.now());
     if (!this.#polling) this.#poll();
     return token;
   }
@@ -120,7 +121,10 @@ export class PreciseClock implements Clock {
       return false;
     }
     const fd = n.sym.timerfd_create(CLOCK_MONOTONIC, n.platform.O_NONBLOCK | n.platform.O_CLOEXEC);
-    if (fd < 0) return false;
+    if (fd < 0) {
+      idle(); // out of descriptors: the host timer it is, and the library closes if unheld
+      return false;
+    }
     hold();
     opened++;
     this.#n = n;
@@ -132,7 +136,7 @@ export class PreciseClock implements Clock {
 
   /** Arms the timerfd to expire `ms` from now (relative: the kernel never fires it early). */
   #settime(ms: number): void {
-    const ns = Math.ceil(ms * 1e6);
+    const ns = ms > 0 ? Math.ceil(ms * 1e6) : 0;
     const spec = this.#spec;
     if (ns >= MAX_SECONDS * 1e9) {
       spec[2] = BigInt(MAX_SECONDS);
@@ -155,6 +159,18 @@ export class PreciseClock implements Clock {
   #landed = (): void => {
     this.#polling = false;
     inFlight--;
+    try {
+      this.#check();
+    } finally {
+      if (!this.#polling && !this.#releaseQueued) {
+        this.#releaseQueued = true;
+        setImmediate(this.#releaseIfIdle);
+      }
+    }
+  };
+
+  /** After a wait returned: fire the alarm when due, or wait again for it. */
+  #check(): void {
     if (this.#token !== undefined) {
       const now = performance.now();
       if (now >= this.#due) {
@@ -169,11 +185,7 @@ export class PreciseClock implements Clock {
         this.#poll();
       }
     }
-    if (!this.#polling && !this.#releaseQueued) {
-      this.#releaseQueued = true;
-      setImmediate(this.#releaseIfIdle);
-    }
-  };
+  }
 
   #stopIfUnset = (): void => {
     this.#stopQueued = false;
