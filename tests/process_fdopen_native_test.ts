@@ -210,7 +210,7 @@ Deno.test("fdopen: a unix listener's duplicate accepts and leaves the path alone
   await twin[Symbol.asyncDispose]();
   assert.equal(openDescriptors(), before);
   await Deno.lstat(listener.path); // still there
-  await using client = await unix.connect(listener.path);
+  await using _client = await unix.connect(listener.path);
   await using _served = await listener.accept({ timeout: 5000 });
 });
 
