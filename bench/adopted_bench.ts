@@ -1,6 +1,8 @@
 /**
  * A TcpStream over Deno.connect against one over an adopted descriptor
- * (node:net): 64 MiB bulk and 64-byte ping-pong, beside raw Deno.
+ * (node:net): 64-byte ping-pong. The bulk helpers are not registered: their
+ * first timings (tens of microseconds for 64 MiB) cannot be right and are
+ * still to be explained.
  * Run: deno bench -A bench/adopted_bench.ts
  */
 import { fdopen } from "../process/mod.ts";
@@ -21,7 +23,7 @@ async function pair(adopted: boolean) {
   return { client, server, extra: deno };
 }
 
-async function bulk(adopted: boolean) {
+export async function bulk(adopted: boolean) {
   const { client, server, extra } = await pair(adopted);
   const draining = (async () => {
     let got = 0;
@@ -49,7 +51,7 @@ async function pingPong(adopted: boolean) {
   extra?.close();
 }
 
-async function rawBulk() {
+export async function rawBulk() {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
   const server = await listener.accept();
@@ -65,9 +67,6 @@ async function rawBulk() {
   server.close();
 }
 
-Deno.bench("raw Deno conn, 64 MiB", { group: "bulk", baseline: true }, rawBulk);
-Deno.bench("TcpStream over Deno.connect, 64 MiB", { group: "bulk" }, () => bulk(false));
-Deno.bench("TcpStream over adopted fd (node:net), 64 MiB", { group: "bulk" }, () => bulk(true));
 Deno.bench(
   "TcpStream over Deno.connect, 1000 x 64 B",
   { group: "ping-pong", baseline: true },
