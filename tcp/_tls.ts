@@ -76,10 +76,33 @@ export interface ClientTlsSettings {
   key?: string;
 }
 
+/** A `Duplex` over a `Deno.TcpConn`, and when what was queued on it reached the kernel. */
+interface ConnDuplex {
+  duplex: Duplex;
+  /**
+   * Resolves once every byte queued so far was written to the connection (or
+   * the duplex is gone). `node:tls` calls a write's callback once it has
+   * encrypted the data, not once the data left, so a transport write waits
+   * for this too: else `writeAll` could resolve over bytes a reset then
+   * discards, and nothing would hold a fast writer back.
+   */
+  flushed(): Promise<void>;
+}
+
 /** A `Duplex` over a `Deno.TcpConn`; destroying it closes the connection at once. */
-function duplexOver(conn: Deno.TcpConn): Duplex {
+function duplexOver(conn: Deno.TcpConn): ConnDuplex {
   const scratch = new Uint8Array(64 * 1024);
-  return new Duplex({
+  let writing = false;
+  let gone = false;
+  let waiters: (() => void)[] = [];
+  const settled = (): boolean => gone || (!writing && duplex.writableLength === 0);
+  const wake = (): void => {
+    if (waiters.length === 0 || !settled()) return;
+    const woken = waiters;
+    waiters = [];
+    for (const resolve of woken) resolve();
+  };
+  const duplex: Duplex = new Duplex({
     allowHalfOpen: true,
     read(): void {
       conn.read(scratch).then(
@@ -88,26 +111,46 @@ function duplexOver(conn: Deno.TcpConn): Duplex {
       );
     },
     write(chunk: Uint8Array, _encoding: string, done: (error?: Error | null) => void): void {
-      writeAll(conn, chunk).then(() => done(), done);
+      writing = true;
+      writeAll(conn, chunk).then(
+        () => {
+          writing = false;
+          done();
+          wake();
+        },
+        (error) => {
+          writing = false;
+          done(error);
+        },
+      );
     },
     final(done: (error?: Error | null) => void): void {
       conn.closeWrite().then(() => done(), done);
     },
     destroy(error: Error | null, done: (error?: Error | null) => void): void {
+      gone = true;
       try {
         conn.close();
       } catch {
         // Already closed.
       }
       done(error);
+      wake();
     },
   });
+  return {
+    duplex,
+    flushed: () => settled() ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve)),
+  };
 }
 
 async function writeAll(conn: Deno.TcpConn, data: Uint8Array): Promise<void> {
   let written = 0;
   while (written < data.length) written += await conn.write(data.subarray(written));
 }
+
+/** The most plaintext one transport write hands to `node:tls`. */
+const WRITE_MAX = 256 * 1024;
 
 /** A `node:tls` client socket as a netkit transport. */
 export class NodeTlsTransport implements StreamTransport {
@@ -119,11 +162,18 @@ export class NodeTlsTransport implements StreamTransport {
   #error: unknown = undefined;
   #wake: (() => void) | null = null;
   readonly #label: string | undefined;
+  readonly #flushed: () => Promise<void>;
 
-  constructor(socket: tls.TLSSocket, conn?: Deno.TcpConn, label?: string) {
+  constructor(
+    socket: tls.TLSSocket,
+    conn?: Deno.TcpConn,
+    label?: string,
+    flushed: () => Promise<void> = () => Promise.resolve(),
+  ) {
     this.#socket = socket;
     this.#conn = conn;
     this.#label = label;
+    this.#flushed = flushed;
     const notify = (): void => {
       const wake = this.#wake;
       this.#wake = null;
@@ -167,12 +217,17 @@ export class NodeTlsTransport implements StreamTransport {
 
   write(data: Uint8Array): Promise<number> {
     if (this.#error !== undefined) return Promise.reject(this.#mapped(this.#error, "write"));
-    return new Promise((resolve, reject) => {
+    // At most WRITE_MAX a call, so a failure's `written` is exact to that much.
+    if (data.length > WRITE_MAX) data = data.subarray(0, WRITE_MAX);
+    return new Promise<void>((resolve, reject) => {
       this.#socket.write(
         data,
-        (error?: Error | null) =>
-          error ? reject(this.#mapped(error, "write")) : resolve(data.length),
+        (error?: Error | null) => error ? reject(this.#mapped(error, "write")) : resolve(),
       );
+    }).then(() => this.#flushed()).then(() => {
+      // A duplex that went away mid-write: the error it went with.
+      if (this.#error !== undefined) throw this.#mapped(this.#error, "write");
+      return data.length;
     });
   }
 
@@ -216,7 +271,7 @@ export async function nodeHandshake(
   op: string,
   label: string,
 ): Promise<NodeTlsTransport> {
-  const duplex = duplexOver(conn);
+  const { duplex, flushed } = duplexOver(conn);
   const name = settings.serverName;
   const options: tls.ConnectionOptions = {
     socket: duplex,
@@ -235,7 +290,7 @@ export async function nodeHandshake(
     socket.once("error", reject);
     socket.once("close", () => reject(new Error("connection closed during the handshake")));
   });
-  const transport = new NodeTlsTransport(socket!, conn, label);
+  const transport = new NodeTlsTransport(socket!, conn, label, flushed);
   try {
     await (deadline === undefined ? secured : deadline.wait(secured));
     return transport;
