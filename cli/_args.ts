@@ -19,6 +19,8 @@ export interface Flags {
   timeout?: number;
   exec?: string;
   family?: "inet" | "inet6";
+  count?: number;
+  interval?: number;
 }
 
 /** A parsed command line. */
@@ -44,7 +46,7 @@ const BOOLEAN_FLAGS: Record<string, keyof Flags> = {
 
 const SHORT_FLAGS: Record<string, keyof Flags> = { v: "verbose", h: "help" };
 
-const VALUE_FLAGS = ["--timeout", "--exec", "--family"];
+const VALUE_FLAGS = ["--timeout", "--exec", "--family", "--count", "--interval"];
 
 /** Which verbs take each flag (the others reject it). */
 const FLAG_VERBS: Record<string, string[]> = {
@@ -52,8 +54,10 @@ const FLAG_VERBS: Record<string, string[]> = {
   "--keep": ["listen", "relay"],
   "--fork": ["listen", "relay"],
   "--exec": ["listen"],
-  "--timeout": ["connect", "listen", "relay", "probe"],
-  "--family": ["resolve"],
+  "--timeout": ["connect", "listen", "relay", "probe", "ping"],
+  "--family": ["resolve", "ping"],
+  "--count": ["ping"],
+  "--interval": ["ping"],
 };
 
 function setValue(flags: Flags, name: string, value: string | undefined): void {
@@ -69,6 +73,21 @@ function setValue(flags: Flags, name: string, value: string | undefined): void {
     case "--exec":
       if (value.trim() === "") throw new UsageError("flag --exec needs a command");
       flags.exec = value;
+      break;
+    case "--count": {
+      const count = Number(value);
+      if (!/^\d+$/.test(value) || count < 1 || count > 1_000_000) {
+        throw new UsageError(`flag --count wants a whole number from 1, got "${value}"`);
+      }
+      flags.count = count;
+      break;
+    }
+    case "--interval":
+      flags.interval = parseDuration(
+        value,
+        () =>
+          new UsageError(`flag --interval wants milliseconds (1000, 200ms or 1s), got "${value}"`),
+      );
       break;
     case "--family":
       if (value !== "inet" && value !== "inet6") {

@@ -51,7 +51,7 @@ Usage:
   nk relay A B              relay between two addresses (like socat)
   nk probe unix:PATH        is a server there? live, stale, not-a-socket or missing
   nk resolve NAME           the addresses of a host name
-  nk ping HOST              ICMP echo (needs raw sockets: not in this build)
+  nk ping HOST              ICMP echo through a raw or ping socket (--allow-ffi)
   nk help VERB              help on one verb, with examples
 
 ${ADDRESSES}
@@ -165,11 +165,19 @@ Examples:
   nk resolve localhost
   nk resolve example.org --family inet6`,
 
-  ping: `nk ping HOST
+  ping: `nk ping HOST [--count N] [--interval MS] [--timeout MS] [--family inet|inet6]
 
-ICMP echo to HOST through a raw or ping socket. Not in this build: netkit's
-raw sockets (udp bindRaw, below Deno through --allow-ffi) do not exist yet,
-so the command fails with exit code 6 and says so.
+ICMP echo to HOST, printed as ping prints it: a line per reply with its
+round-trip time, then the statistics. A raw socket as root (or with
+CAP_NET_RAW), else an unprivileged ping socket where
+net.ipv4.ping_group_range allows it. Needs --allow-ffi (exit code 6
+without it). --count defaults to 4, --interval to 1000 ms, --timeout (the
+wait for each reply) to 1000 ms. Exit code 0 when a reply came back, 1
+when none did.
+
+Examples:
+  nk ping 127.0.0.1 --count 3
+  nk ping ::1 --interval 200
 
 ${EXIT_CODES}`,
 

@@ -11,6 +11,7 @@ import { checkFlags, type CommandLine, type Flags, parseCommandLine } from "./_a
 import { EXIT, exitCodeOf, messageOf, UnsupportedError, UsageError } from "./_errors.ts";
 import { OVERVIEW, VERBS } from "./_help.ts";
 import { type End, openAcceptor, openEnd } from "./_open.ts";
+import { ping } from "./_ping.ts";
 import { probePath, type ProbeState } from "./_probe.ts";
 import { relay } from "./_relay.ts";
 
@@ -324,13 +325,22 @@ async function resolveVerb(session: Session, line: CommandLine): Promise<number>
   return EXIT.ok;
 }
 
-function pingVerb(_session: Session, line: CommandLine): Promise<number> {
+async function pingVerb(session: Session, line: CommandLine): Promise<number> {
   const [host] = operands(line, "ping", ["HOST"]);
   if (host === "") throw new UsageError("nk ping needs a HOST");
-  throw new UnsupportedError(
-    "ping is not supported in this build: it needs netkit's raw sockets (udp bindRaw, " +
-      "a raw or ping ICMP socket below Deno through --allow-ffi), which do not exist yet",
-  );
+  const { count = 4, interval = 1000, timeout = 1000, family } = session.flags;
+  const replies = await ping({
+    host,
+    family,
+    count,
+    intervalMs: interval,
+    waitMs: timeout,
+    signal: session.signal,
+    print: (text) => console.log(text),
+  });
+  if (session.interrupted !== undefined) return session.interrupted;
+  // As ping: 0 when a reply came back, 1 when none did.
+  return replies > 0 ? EXIT.ok : EXIT.failure;
 }
 
 const VERB_RUNNERS: Record<string, (session: Session, line: CommandLine) => Promise<number>> = {

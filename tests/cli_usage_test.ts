@@ -111,12 +111,25 @@ Deno.test("refused and missing peers are exit code 3", async () => {
   }
 });
 
-Deno.test("nk ping says what this build lacks: exit code 6, one line", async () => {
-  const ping = await nk(["ping", "127.0.0.1"]);
-  assertEquals(ping.code, 6);
-  match(ping.stderr, /ping is not supported in this build: it needs netkit's raw sockets/);
-  assertEquals(ping.stderr.trimEnd().split("\n").length, 1);
-  assertNoTrace(ping.stderr);
+Deno.test("nk ping: replies from 127.0.0.1 and ::1 as ping prints them; without --allow-ffi exit code 6, one line", async () => {
+  const [v4, v6, noFfi, none] = await Promise.all([
+    nk(["ping", "127.0.0.1", "--count", "2", "--interval", "1"]),
+    nk(["ping", "::1", "--count", "1"]),
+    nk(["ping", "127.0.0.1"], { permissions: ["--allow-net", "--allow-read"] }),
+    nk(["ping", "127.0.0.1", "--count", "0"]),
+  ]);
+  assertEquals(v4.code, 0, v4.stderr);
+  match(v4.stdout, /^PING 127\.0\.0\.1: 56 data bytes \((raw|ping) socket\)$/m);
+  match(v4.stdout, /^64 bytes from 127\.0\.0\.1: icmp_seq=2 .*time=[\d.]+ ms$/m);
+  match(v4.stdout, /^2 packets transmitted, 2 received, 0% packet loss$/m);
+  assertEquals(v6.code, 0, v6.stderr);
+  match(v6.stdout, /^64 bytes from ::1: icmp_seq=1 time=[\d.]+ ms$/m);
+  assertEquals(noFfi.code, 6);
+  match(noFfi.stderr, /--allow-ffi/);
+  assertEquals(noFfi.stderr.trimEnd().split("\n").length, 1);
+  assertNoTrace(noFfi.stderr);
+  assertEquals(none.code, 2);
+  match(none.stderr, /--count/);
 });
 
 Deno.test("nk resolve prints the resolver's addresses", async () => {
