@@ -8,7 +8,7 @@
 import { NetError, resolve, VERSION } from "../mod.ts";
 import { type Address, asListening, isListening, parseCliAddress, splitWords } from "./_address.ts";
 import { checkFlags, type CommandLine, type Flags, parseCommandLine } from "./_args.ts";
-import { EXIT, exitCodeOf, messageOf, UnsupportedError, UsageError } from "./_errors.ts";
+import { EXIT, exitCodeOf, messageOf, UsageError } from "./_errors.ts";
 import { OVERVIEW, VERBS } from "./_help.ts";
 import { type End, openAcceptor, openEnd } from "./_open.ts";
 import { ping } from "./_ping.ts";

@@ -141,6 +141,9 @@ Deno.test("RawSocket setOption/getOption with arbitrary names and values", {
 
 Deno.test("connectUnix and an unbound bindUnix with arbitrary paths, options and payloads succeed or fail with a NetError", async () => {
   const dir = await Deno.makeTempDir({ prefix: "netkit-fuzz-" });
+  // Arbitrary strings as localPath are relative paths: they land in the temp dir, not the checkout.
+  const cwd = Deno.cwd();
+  Deno.chdir(dir);
   try {
     await using server = await bindUnix(`${dir}/server.sock`);
     const name = fc.stringMatching(/^[a-z0-9._-]{1,12}$/).filter((n) => n !== "." && n !== "..");
@@ -181,6 +184,7 @@ Deno.test("connectUnix and an unbound bindUnix with arbitrary paths, options and
       params(100),
     );
   } finally {
+    Deno.chdir(cwd);
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -216,7 +216,7 @@ Deno.test("udp.bindUnix and its sendTo/receive with arbitrary paths, payloads an
           const socket = bound.value;
           try {
             await outcome(() => socket.sendTo(data as never, to as never, sendOpts as never));
-            await socket.sendTo("self", socket.path);
+            await socket.sendTo("self", socket.path!);
             const received = await outcome(() => socket.receive(sendOpts as never));
             if (received.ok) assert.ok(received.value.data instanceof Uint8Array);
           } finally {

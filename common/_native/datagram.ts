@@ -224,7 +224,7 @@ export class DatagramEngine {
   }
 
   /** The failure of the call just made, as a `NetError`. */
-  fail(call: string, op: string, address = this.#label): NetError {
+  fail(call: string, op: string, address: string | undefined = this.#label): NetError {
     return this.n.fail(call, op, address);
   }
 
@@ -247,7 +247,7 @@ export class DatagramEngine {
    * @param op The netkit operation.
    * @param label The address errors name.
    */
-  connect(address: Uint8Array, op: string, label = this.#label): void {
+  connect(address: Uint8Array, op: string, label: string | undefined = this.#label): void {
     if (this.closed) throw closedError(op, this.#label);
     if (this.n.sym.connect(this.fd, address, address.length) !== 0) {
       throw this.fail("connect", op, label);
@@ -337,7 +337,7 @@ export class DatagramEngine {
     data: Uint8Array,
     to: Uint8Array | null,
     op: string,
-    label = this.#label,
+    label: string | undefined = this.#label,
   ): Promise<number> {
     const sym = this.n.sym;
     for (let backoff = 0;;) {
