@@ -177,10 +177,11 @@ Deno.test("pipe, socketpair and fdopen with arbitrary arguments give streams or 
         (socketpair as (...a: unknown[]) => Promise<Stream[]>)(value)
       );
       if (paired.ok) { for (const end of paired.value) end.close(); }
+      // A whole number above 2 would adopt (and close) one of the runtime's own descriptors.
+      const number = typeof value === "number" && Number.isInteger(value) && value >= 0;
+      if (number && value > 2) return;
       const opened = await outcome(() => fdopen(value as 0));
-      if (value !== 0 && value !== 1 && value !== 2) {
-        assertInvalid(opened, `fdopen(${label(value)})`);
-      }
+      if (!number) assertInvalid(opened, `fdopen(${label(value)})`);
       if (opened.ok) opened.value.close();
     }),
     PARAMS,
