@@ -6,6 +6,7 @@
  * @module
  */
 
+import { getOptionAt, setOptionAt } from "../common/_native/ops.ts";
 import { addressArgument, checkHost, checkPort, hostPortLabel } from "../common/_address.ts";
 import { type HostPort, resolve } from "../common/address.ts";
 import { Deadline } from "../common/_deadline.ts";
@@ -16,7 +17,6 @@ import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/_opt
 import type { SocketOptionName, SocketOptionValues, WritableOptionName } from "../common/native.ts";
 import { hold, idle, type Native, native, unhold } from "../common/_native/libc.ts";
 import { NativeSocket } from "../common/_native/socket.ts";
-import { checkValue, readOption, ruleOf, writeOption } from "../common/_native/sockopt.ts";
 import { encodeSockaddr, socketName } from "../common/_native/descriptor.ts";
 import { POLLOUT, Waiter } from "../common/_native/wait.ts";
 import { adoptTcpListener, adoptTcpStream } from "./_adopt.ts";
@@ -171,10 +171,7 @@ export class TcpSocket implements AsyncDisposable {
    * ```
    */
   setOption<K extends WritableOptionName>(name: K, value: SocketOptionValues[K]): void {
-    const rule = ruleOf("setOption", this.#rules, name, this.#label);
-    checkValue(name, rule, value, this.#label);
-    this.#check("setOption");
-    writeOption(this.#n, this.#fd, name, rule, value, this.#label);
+    setOptionAt(this.#n, this.#fd, this.#rules, name, value, (op) => this.#check(op), this.#label);
     if (name === "tcp_nodelay") this.#noDelay = value as boolean;
   }
 
@@ -194,9 +191,14 @@ export class TcpSocket implements AsyncDisposable {
    * ```
    */
   getOption<K extends SocketOptionName>(name: K): SocketOptionValues[K] {
-    const rule = ruleOf("getOption", this.#rules, name, this.#label);
-    this.#check("getOption");
-    return readOption(this.#n, this.#fd, name, rule, this.#label) as SocketOptionValues[K];
+    return getOptionAt(
+      this.#n,
+      this.#fd,
+      this.#rules,
+      name,
+      (op) => this.#check(op),
+      this.#label,
+    ) as SocketOptionValues[K];
   }
 
   /**

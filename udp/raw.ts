@@ -5,6 +5,7 @@
  * @module
  */
 
+import { getOptionAt, setOptionAt } from "../common/_native/ops.ts";
 import { isIP } from "node:net";
 import { checkHost, stripBrackets } from "../common/_address.ts";
 import { type Deadline, deadlineOf } from "../common/_deadline.ts";
@@ -16,7 +17,6 @@ import { toBytes } from "../common/_bytes.ts";
 import type { SocketOptionName, SocketOptionValues, WritableOptionName } from "../common/native.ts";
 import { type DatagramEngine, inetAddress, openDatagram } from "../common/_native/datagram.ts";
 import type { NativeSocket } from "../common/_native/socket.ts";
-import { checkValue, readOption, ruleOf, writeOption } from "../common/_native/sockopt.ts";
 import { resolveFor } from "./_address.ts";
 import { DatagramSocket } from "./datagram.ts";
 import { DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE } from "./_open.ts";
@@ -290,10 +290,16 @@ export class RawSocket extends DatagramSocket<RawDatagram> {
    * ```
    */
   override setOption<K extends WritableOptionName>(name: K, value: SocketOptionValues[K]): void {
-    const rule = ruleOf("setOption", this.#options, name, this.#label);
-    checkValue(name, rule, value, this.#label);
-    this.checkOpen("setOption");
-    writeOption(this.#engine.n, this.#engine.fd, name, rule, value, this.#label);
+    const engine = this.#engine;
+    setOptionAt(
+      engine.n,
+      engine.fd,
+      this.#options,
+      name,
+      value,
+      (op) => this.checkOpen(op),
+      this.#label,
+    );
   }
 
   /**
@@ -312,17 +318,15 @@ export class RawSocket extends DatagramSocket<RawDatagram> {
    * ```
    */
   override getOption<K extends SocketOptionName>(name: K): SocketOptionValues[K] {
-    const rule = ruleOf("getOption", this.#options, name, this.#label);
-    this.checkOpen("getOption");
-    return readOption(
-      this.#engine.n,
-      this.#engine.fd,
+    const engine = this.#engine;
+    return getOptionAt(
+      engine.n,
+      engine.fd,
+      this.#options,
       name,
-      rule,
+      (op) => this.checkOpen(op),
       this.#label,
-    ) as SocketOptionValues[
-      K
-    ];
+    ) as SocketOptionValues[K];
   }
 
   /** Closes the socket and waits until its descriptor is closed and nothing waits on it. */

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { getOptionAt, setOptionAt } from "../common/_native/ops.ts";
 import { deadlineOf } from "../common/_deadline.ts";
 import type { DeadlineOptions } from "../common/deadline.ts";
 import { closedError, toNetError } from "../common/_errors.ts";
@@ -27,7 +28,6 @@ import type { SocketOptionName, SocketOptionValues, WritableOptionName } from ".
 import { type DatagramEngine, openDatagram, unixAddress } from "../common/_native/datagram.ts";
 import { hold, native, unhold } from "../common/_native/libc.ts";
 import type { NativeSocket } from "../common/_native/socket.ts";
-import { checkValue, readOption, ruleOf, writeOption } from "../common/_native/sockopt.ts";
 import { DatagramSocket } from "./datagram.ts";
 import { DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE } from "./_open.ts";
 import type { UnixDatagram } from "./unix.ts";
@@ -283,10 +283,16 @@ export class UnixDatagramClient extends DatagramSocket<UnixDatagram> {
    * ```
    */
   override setOption<K extends WritableOptionName>(name: K, value: SocketOptionValues[K]): void {
-    const rule = ruleOf("setOption", OPTION_SOCKET, name, this.#label);
-    checkValue(name, rule, value, this.#label);
-    this.checkOpen("setOption");
-    writeOption(this.#engine.n, this.#engine.fd, name, rule, value, this.#label);
+    const engine = this.#engine;
+    setOptionAt(
+      engine.n,
+      engine.fd,
+      OPTION_SOCKET,
+      name,
+      value,
+      (op) => this.checkOpen(op),
+      this.#label,
+    );
   }
 
   /**
@@ -305,17 +311,15 @@ export class UnixDatagramClient extends DatagramSocket<UnixDatagram> {
    * ```
    */
   override getOption<K extends SocketOptionName>(name: K): SocketOptionValues[K] {
-    const rule = ruleOf("getOption", OPTION_SOCKET, name, this.#label);
-    this.checkOpen("getOption");
-    return readOption(
-      this.#engine.n,
-      this.#engine.fd,
+    const engine = this.#engine;
+    return getOptionAt(
+      engine.n,
+      engine.fd,
+      OPTION_SOCKET,
       name,
-      rule,
+      (op) => this.checkOpen(op),
       this.#label,
-    ) as SocketOptionValues[
-      K
-    ];
+    ) as SocketOptionValues[K];
   }
 
   /**

@@ -12,7 +12,7 @@ import { NetError } from "../errors.ts";
 import { closedError } from "../_errors.ts";
 import type { AcceptSource } from "../listener.ts";
 import { acceptLanded, addrKey, isTracked, tracking, untrack } from "./fd.ts";
-import { idle, native, nativeStatus } from "./libc.ts";
+import { idle, type Native, native, nativeStatus } from "./libc.ts";
 import { NativeSocket, runtimeSocket } from "./socket.ts";
 import { checkValue, readOption, ruleOf, writeOption } from "./sockopt.ts";
 
@@ -30,6 +30,57 @@ export function filenoOf(socket: NativeSocket, closed: boolean, label: string | 
   } finally {
     idle();
   }
+}
+
+/**
+ * `setOption` on a descriptor the object holds itself (raw, unbound unix
+ * datagram and unbound TCP sockets: nothing to find): checks the name and
+ * value, then the object's state, then sets it in the kernel.
+ *
+ * @param n The opened library.
+ * @param fd The descriptor.
+ * @param socket Which options the object takes.
+ * @param name The option's name.
+ * @param value Its value.
+ * @param checkOpen Throws when the object cannot be used now (`closed`…).
+ * @param label The address errors name.
+ */
+export function setOptionAt(
+  n: Native,
+  fd: number,
+  socket: NativeSocket,
+  name: unknown,
+  value: unknown,
+  checkOpen: (op: string) => void,
+  label: string | undefined,
+): void {
+  const rule = ruleOf("setOption", socket, name, label);
+  checkValue(name as string, rule, value, label);
+  checkOpen("setOption");
+  writeOption(n, fd, name as string, rule, value, label);
+}
+
+/**
+ * `getOption` on a descriptor the object holds itself; see {@linkcode setOptionAt}.
+ *
+ * @param n The opened library.
+ * @param fd The descriptor.
+ * @param socket Which options the object takes.
+ * @param name The option's name.
+ * @param checkOpen Throws when the object cannot be used now (`closed`…).
+ * @param label The address errors name.
+ */
+export function getOptionAt(
+  n: Native,
+  fd: number,
+  socket: NativeSocket,
+  name: unknown,
+  checkOpen: (op: string) => void,
+  label: string | undefined,
+): unknown {
+  const rule = ruleOf("getOption", socket, name, label);
+  checkOpen("getOption");
+  return readOption(n, fd, name as string, rule, label);
 }
 
 /**
