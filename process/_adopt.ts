@@ -14,25 +14,12 @@ import type { Native } from "../common/_native/libc.ts";
 import { identify } from "../common/_native/fd.ts";
 import { probe, setCloseOnExec } from "../common/_native/descriptor.ts";
 import { adoptStream, FileTransport, NodeAcceptSource } from "../common/_node_transport.ts";
-import type { TcpStream } from "../tcp/stream.ts";
-import type { TcpListener } from "../tcp/listen.ts";
 import { adoptTcpListener, adoptTcpStream } from "../tcp/_adopt.ts";
 import { UnixStream } from "../unix/stream.ts";
 import { UnixListener } from "../unix/listen.ts";
 import { registerDescriptor } from "./_handoff.ts";
-import type { UdpSocket } from "../udp/socket.ts";
-import type { UnixDatagramClient } from "../udp/unix_client.ts";
+import type { Adopted } from "./fdopen.ts";
 import { adoptUdp, adoptUnixDatagram } from "../udp/_adopt.ts";
-
-/** What an adopted descriptor becomes. */
-type Adopted =
-  | Stream
-  | TcpStream
-  | UnixStream
-  | TcpListener
-  | UnixListener
-  | UdpSocket
-  | UnixDatagramClient;
 
 /**
  * A stream over a pipe, file or device descriptor: a `Stream` whose
