@@ -153,11 +153,13 @@ Examples:
   nk probe unix:/var/run/docker.sock
   nk probe unix:/tmp/app.sock || rm -f /tmp/app.sock`,
 
-  resolve: `nk resolve NAME [--family inet|inet6]
+  resolve: `nk resolve NAME [--family inet|inet6] [-v]
 
 Prints the addresses of NAME through the system resolver (so the hosts
-file and localhost work), one per line, in the resolver's order. The
-canonical name is not shown: this build's resolver does not report it.
+file and localhost work), one per line, in the resolver's order, then
+"canonical name: NAME" (getaddrinfo's, with --allow-ffi). Without
+--allow-ffi only the addresses are printed, and a note on stderr says so.
+-v adds each address's family.
 
 ${EXIT_CODES}
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { NetError, resolve, VERSION } from "../mod.ts";
+import { nativeSupport, NetError, resolve, VERSION } from "../mod.ts";
 import { type Address, asListening, isListening, parseCliAddress, splitWords } from "./_address.ts";
 import { checkFlags, type CommandLine, type Flags, parseCommandLine } from "./_args.ts";
 import { EXIT, exitCodeOf, messageOf, UsageError } from "./_errors.ts";
@@ -318,10 +318,22 @@ async function probeVerb(session: Session, line: CommandLine): Promise<number> {
 async function resolveVerb(session: Session, line: CommandLine): Promise<number> {
   const [name] = operands(line, "resolve", ["NAME"]);
   const family = session.flags.family;
-  const found = await resolve(name, family === undefined ? undefined : { family });
+  const support = nativeSupport();
+  // The canonical name comes from getaddrinfo(3), which needs the native layer.
+  const found = await resolve(name, {
+    ...(family === undefined ? {} : { family }),
+    ...(support.available ? { canonicalName: true } : {}),
+  });
+  // getaddrinfo gives an entry per socket type: each address once, in order.
+  const seen = new Set<string>();
   for (const entry of found) {
+    if (seen.has(entry.address)) continue;
+    seen.add(entry.address);
     console.log(session.flags.verbose ? `${entry.address} ${entry.family}` : entry.address);
   }
+  const canonical = found[0]?.canonicalName;
+  if (canonical !== undefined) console.log(`canonical name: ${canonical}`);
+  else session.say(`no canonical name (${support.reason ?? "the resolver gave none"})`);
   return EXIT.ok;
 }
 

@@ -16,7 +16,7 @@
  * ```ts
  * import { main } from "@netkit/netkit/cli";
  *
- * const code = await main(["resolve", "localhost", "--family", "inet"]); // prints 127.0.0.1
+ * const code = await main(["resolve", "localhost", "--family", "inet"]); // 127.0.0.1, canonical name: localhost
  * console.log(code); // 0
  * ```
  *

@@ -132,17 +132,31 @@ Deno.test("nk ping: replies from 127.0.0.1 and ::1 as ping prints them; without 
   match(none.stderr, /--count/);
 });
 
-Deno.test("nk resolve prints the resolver's addresses", async () => {
+Deno.test("nk resolve prints the resolver's addresses, then the canonical name", async () => {
   const [all, inet, bad] = await Promise.all([
     nk(["resolve", "localhost"]),
     nk(["resolve", "localhost", "--family", "inet", "-v"]),
     nk(["resolve", "no-such-host.invalid"]),
   ]);
-  assertEquals(all.code, 0);
-  assert(all.stdout.split("\n").includes("127.0.0.1"), all.stdout);
-  assertEquals(inet.stdout, "127.0.0.1 inet\n");
+  assertEquals(all.code, 0, all.stderr);
+  const lines = all.stdout.trimEnd().split("\n");
+  assert(lines.includes("127.0.0.1"), all.stdout);
+  // Each address once (getaddrinfo answers once per socket type), the canonical name last.
+  assertEquals(new Set(lines).size, lines.length, all.stdout);
+  assertEquals(lines.at(-1), "canonical name: localhost");
+  assertEquals(all.stderr, "");
+  assertEquals(inet.stdout, "127.0.0.1 inet\ncanonical name: localhost\n");
   assertEquals(bad.code, 3);
-  match(bad.stderr, /name not resolved/);
+  match(bad.stderr, /^nk: resolve no-such-host\.invalid: [^\n]+\n$/);
+});
+
+Deno.test("nk resolve without --allow-ffi prints the addresses and one note naming --allow-ffi", async () => {
+  const result = await nk(["resolve", "localhost", "--family", "inet"], {
+    permissions: ["--allow-net", "--allow-read", "--allow-env"],
+  });
+  assertEquals(result.code, 0, result.stderr);
+  assertEquals(result.stdout, "127.0.0.1\n");
+  match(result.stderr, /^nk: no canonical name \([^\n]*--allow-ffi[^\n]*\)\n$/);
 });
 
 Deno.test("nk probe tells live, stale, not-a-socket and missing, and removes nothing", async () => {
