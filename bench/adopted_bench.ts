@@ -1,8 +1,7 @@
 /**
  * A TcpStream over Deno.connect against one over an adopted descriptor
- * (node:net): 64-byte ping-pong. The bulk helpers are not registered: their
- * first timings (tens of microseconds for 64 MiB) cannot be right and are
- * still to be explained.
+ * (`fdopen` of a duplicate, which runs over node:net), with raw Deno.Conn as
+ * the baseline: 64 MiB bulk in 64 KiB writes and 1000 ping-pongs of 64 bytes.
  * Run: deno bench -A bench/adopted_bench.ts
  */
 import { fdopen } from "../process/mod.ts";
@@ -23,11 +22,16 @@ async function pair(adopted: boolean) {
   return { client, server, extra: deno };
 }
 
-export async function bulk(adopted: boolean) {
+async function bulk(adopted: boolean) {
   const { client, server, extra } = await pair(adopted);
+  const buffer = new Uint8Array(256 * 1024);
   const draining = (async () => {
     let got = 0;
-    while (got < BULK) got += (await server.read(65536))!.length;
+    while (got < BULK) {
+      const n = await server.readInto(buffer);
+      if (n === null) throw new Error("early end of stream");
+      got += n;
+    }
   })();
   for (let sent = 0; sent < BULK; sent += CHUNK.length) await client.writeAll(CHUNK);
   await draining;
@@ -51,15 +55,26 @@ async function pingPong(adopted: boolean) {
   extra?.close();
 }
 
-export async function rawBulk() {
+async function rawPair() {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
   const server = await listener.accept();
   listener.close();
+  client.setNoDelay(true);
+  server.setNoDelay(true);
+  return { client, server };
+}
+
+async function rawBulk() {
+  const { client, server } = await rawPair();
   const buffer = new Uint8Array(256 * 1024);
   const draining = (async () => {
     let got = 0;
-    while (got < BULK) got += (await server.read(buffer))!;
+    while (got < BULK) {
+      const n = await server.read(buffer);
+      if (n === null) throw new Error("early end of stream");
+      got += n;
+    }
   })();
   for (let sent = 0; sent < BULK;) sent += await client.write(CHUNK);
   await draining;
@@ -67,13 +82,61 @@ export async function rawBulk() {
   server.close();
 }
 
+async function readFull(conn: Deno.Conn, into: Uint8Array) {
+  for (let got = 0; got < into.length;) {
+    const n = await conn.read(into.subarray(got));
+    if (n === null) throw new Error("early end of stream");
+    got += n;
+  }
+}
+
+async function rawPingPong() {
+  const { client, server } = await rawPair();
+  const echo = (async () => {
+    const buffer = new Uint8Array(64);
+    for (let i = 0; i < ROUNDS; i++) {
+      await readFull(server, buffer);
+      await server.write(buffer);
+    }
+  })();
+  const reply = new Uint8Array(64);
+  for (let i = 0; i < ROUNDS; i++) {
+    await client.write(PING);
+    await readFull(client, reply);
+  }
+  await echo;
+  client.close();
+  server.close();
+}
+
+Deno.bench(
+  "raw Deno.Conn, 64 MiB",
+  { group: "adopted bulk", baseline: true },
+  async () => await rawBulk(),
+);
+Deno.bench(
+  "TcpStream over Deno.connect, 64 MiB",
+  { group: "adopted bulk" },
+  async () => await bulk(false),
+);
+Deno.bench(
+  "TcpStream over adopted fd (node:net), 64 MiB",
+  { group: "adopted bulk" },
+  async () => await bulk(true),
+);
+
+Deno.bench(
+  "raw Deno.Conn, 1000 x 64 B",
+  { group: "adopted ping-pong", baseline: true },
+  rawPingPong,
+);
 Deno.bench(
   "TcpStream over Deno.connect, 1000 x 64 B",
-  { group: "ping-pong", baseline: true },
-  () => pingPong(false),
+  { group: "adopted ping-pong" },
+  async () => await pingPong(false),
 );
 Deno.bench(
   "TcpStream over adopted fd (node:net), 1000 x 64 B",
-  { group: "ping-pong" },
-  () => pingPong(true),
+  { group: "adopted ping-pong" },
+  async () => await pingPong(true),
 );
