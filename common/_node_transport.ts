@@ -1,9 +1,9 @@
 /**
  * Transports over descriptors that Deno's own APIs cannot take: a
  * `node:net` Socket made from a descriptor (`new net.Socket({ fd })`) as a
- * {@linkcode StreamTransport}, a `node:net` Server listening on one
- * (`listen({ fd })`) as an accept source, and a regular file or character
- * device read and written through the C library. The stream and listener
+ * {@linkcode StreamTransport}, a listening descriptor as an accept source
+ * (one `accept4` per accept, each connection then over `node:net`), and a
+ * regular file or character device read and written through the C library. The stream and listener
  * classes above them do not change: these are one more transport for the
  * single-flight core.
  *
@@ -15,7 +15,8 @@ import { NetError } from "./errors.ts";
 import type { StreamTransport } from "./stream.ts";
 import type { AcceptSource } from "./listener.ts";
 import { hold, idle, type Native, native, unhold } from "./_native/libc.ts";
-import { cookieOf, identify, listDescriptors } from "./_native/fd.ts";
+import { identify } from "./_native/fd.ts";
+import { decodeSockaddr, socketName } from "./_native/descriptor.ts";
 import { runtimeSocket } from "./_native/socket.ts";
 import { POLLIN, POLLOUT, Waiter } from "./_native/wait.ts";
 
@@ -242,152 +243,101 @@ export function adoptStream(
 }
 
 /**
- * The descriptor under an accepted node socket. The runtime tells it only
- * as a duplicate (made to be sent elsewhere): that duplicate's socket cookie
- * finds the descriptor itself in the process's table, and is closed again.
+ * A listening descriptor as the accept source of a netkit listener, through
+ * the C library: each `accept()` takes exactly one connection (`accept4` on
+ * the non-blocking descriptor, waiting for readiness on a runtime thread
+ * when none is queued), which then runs over `node:net`. Taking one per call
+ * is what lets several listeners on duplicates of one socket (Workers, or
+ * processes after a fork) share the connections: an accept loop that
+ * drains the queue whenever it wakes would leave the others idle.
  */
-function acceptedFd(n: Native, socket: net.Socket): number | undefined {
-  let copy: unknown;
-  try {
-    const handle = (socket as unknown as { _handle?: { fdForIpc?: () => unknown } })._handle;
-    copy = handle?.fdForIpc?.();
-  } catch {
-    return undefined;
-  }
-  if (typeof copy !== "number" || copy < 0) return undefined;
-  try {
-    const cookie = cookieOf(n, copy);
-    if (cookie === undefined) return undefined;
-    const found = listDescriptors(n).filter((fd) => fd !== copy && cookieOf(n, fd) === cookie);
-    return found.length === 1 ? found[0] : undefined;
-  } finally {
-    n.sym.close(copy);
-  }
-}
-
-/**
- * A listening descriptor as the accept source of a netkit listener:
- * `net.createServer().listen({ fd })`. Connections the server accepts while
- * nobody waits are queued (paused: they read nothing until taken).
- */
-export class NodeAcceptSource<C extends { close(): void }> implements AcceptSource<C> {
-  readonly #server: net.Server;
-  readonly #wrap: (transport: NodeStreamTransport) => C;
-  readonly #queue: net.Socket[] = [];
-  readonly #listening: Promise<void>;
+export class AdoptedAcceptSource implements AcceptSource<NodeStreamTransport> {
+  readonly #n: Native;
+  readonly #fd: number;
+  readonly #waiter: Waiter;
+  readonly #peer = new Uint8Array(128);
+  readonly #peerLength = new Uint8Array(4);
+  readonly #transport: "tcp" | "unix";
   readonly addr: Deno.Addr;
-  #waiting: { resolve: (conn: C) => void; reject: (error: unknown) => void } | null = null;
-  #failure: unknown = null;
   #closed = false;
   #gone: Promise<void> | null = null;
 
   /**
-   * @param fd The listening descriptor; the server owns it from now on.
+   * @param n The opened library (held until the descriptor is closed).
+   * @param fd The listening descriptor; owned from now on (made non-blocking,
+   *   which its duplicates share: every user of a listening socket here is).
    * @param addr Its address (getsockname).
-   * @param wrap Makes the accepted connection from its transport.
    */
-  constructor(fd: number, addr: Deno.Addr, wrap: (transport: NodeStreamTransport) => C) {
+  constructor(n: Native, fd: number, addr: Deno.Addr) {
+    this.#n = n;
+    this.#fd = fd;
     this.addr = addr;
-    this.#wrap = wrap;
-    const server = this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-    server.on("connection", (socket: net.Socket) => {
-      if (this.#closed) {
-        socket.destroy();
-        return;
-      }
-      const waiting = this.#waiting;
-      if (waiting === null) {
-        this.#queue.push(socket);
-        return;
-      }
-      this.#waiting = null;
-      try {
-        waiting.resolve(this.#make(socket));
-      } catch (error) {
-        waiting.reject(error);
-      }
-    });
-    server.on("error", (error: unknown) => {
-      const waiting = this.#waiting;
-      if (waiting === null) this.#failure ??= error;
-      else {
-        this.#waiting = null;
-        waiting.reject(error);
-      }
-    });
+    this.#transport = addr.transport === "unix" ? "unix" : "tcp";
+    this.#waiter = new Waiter("accept", "accepting on an adopted listener", label(addr));
+    const flags = n.sym.fcntl(fd, n.platform.F_GETFL);
+    if (flags >= 0 && (flags & n.platform.O_NONBLOCK) === 0) {
+      n.sym.fcntl3(fd, n.platform.F_SETFL, flags | n.platform.O_NONBLOCK);
+    }
     hold();
-    this.#listening = new Promise<void>((resolve) => {
-      server.once("close", resolve);
-      server.once("error", () => resolve());
-      server.listen({ fd }, () => resolve());
-    });
   }
 
-  #make(socket: net.Socket): C {
-    let localAddr: Deno.Addr | null;
-    let remoteAddr: Deno.Addr | null;
-    if (this.addr.transport === "unix") {
-      // A unix peer is unnamed unless it bound a name; node does not say.
-      localAddr = this.addr;
-      remoteAddr = { transport: "unix", path: "" };
-    } else {
-      localAddr = {
-        transport: "tcp",
-        hostname: socket.localAddress ?? "",
-        port: socket.localPort ?? 0,
-      };
-      remoteAddr = {
-        transport: "tcp",
-        hostname: socket.remoteAddress ?? "",
-        port: socket.remotePort ?? 0,
-      };
+  async accept(): Promise<NodeStreamTransport> {
+    const n = this.#n;
+    const lengthView = new DataView(this.#peerLength.buffer);
+    for (;;) {
+      if (this.#closed) {
+        await this.#gone;
+        throw Object.assign(new Error("the listener is closed"), { name: "BadResource" });
+      }
+      lengthView.setUint32(0, this.#peer.length, true);
+      const fd = n.sym.accept4(
+        this.#fd,
+        this.#peer,
+        this.#peerLength,
+        n.platform.SOCK_CLOEXEC | n.platform.SOCK_NONBLOCK,
+      );
+      if (fd >= 0) return this.#make(fd, lengthView.getUint32(0, true));
+      const errno = n.errnoName(n.errno());
+      if (errno === "EAGAIN") {
+        await this.#waiter.wait(this.#fd, POLLIN);
+      } else if (errno !== "EINTR" && errno !== "ECONNABORTED") {
+        throw n.fail("accept4", "accept", label(this.addr));
+      }
     }
-    const transport = new NodeStreamTransport(socket, {
-      localAddr,
-      remoteAddr,
-      descriptor: () => acceptedFd(native("fileno", "fileno"), socket),
-    });
-    return this.#wrap(transport);
   }
 
-  async accept(): Promise<C> {
-    await this.#listening;
-    if (this.#closed) {
-      throw Object.assign(new Error("the listener is closed"), { name: "BadResource" });
+  #make(fd: number, peerLength: number): NodeStreamTransport {
+    const n = this.#n;
+    const remoteAddr = decodeSockaddr(n, this.#peer, Math.min(peerLength, 128), this.#transport) ??
+      (this.#transport === "unix" ? { transport: "unix", path: "" } : null);
+    const localAddr = socketName(n, fd, false, this.#transport) ?? this.addr;
+    try {
+      return adoptStream(fd, { localAddr, remoteAddr });
+    } catch (error) {
+      n.sym.close(fd);
+      throw error;
     }
-    const queued = this.#queue.shift();
-    if (queued !== undefined) return this.#make(queued);
-    if (this.#failure !== null) {
-      const failure = this.#failure;
-      this.#failure = null;
-      throw failure;
-    }
-    return new Promise<C>((resolve, reject) => {
-      this.#waiting = { resolve, reject };
-    });
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const socket of this.#queue.splice(0)) socket.destroy();
-    this.#gone = new Promise<void>((resolve) => {
-      // The server's own close callback waits for every accepted connection;
-      // the listening descriptor itself goes at once.
-      this.#server.close();
-      queueMicrotask(resolve);
-    }).then(() => {
-      const waiting = this.#waiting;
-      this.#waiting = null;
-      waiting?.reject(Object.assign(new Error("the listener is closed"), { name: "BadResource" }));
+    this.#gone = this.#waiter.close().then(() => {
+      this.#n.sym.close(this.#fd);
       unhold();
     });
   }
 
-  /** Resolves once the listening descriptor is let go. */
+  /** Resolves once the listening descriptor is closed. */
   get gone(): Promise<void> {
     return this.#gone ?? Promise.resolve();
   }
+}
+
+function label(addr: Deno.Addr): string {
+  return addr.transport === "unix"
+    ? (addr as Deno.UnixAddr).path
+    : `${(addr as Deno.NetAddr).hostname}:${(addr as Deno.NetAddr).port}`;
 }
 
 /**

@@ -13,7 +13,7 @@ import { Stream, type StreamTransport } from "../common/stream.ts";
 import type { Native } from "../common/_native/libc.ts";
 import { identify } from "../common/_native/fd.ts";
 import { probe, setCloseOnExec } from "../common/_native/descriptor.ts";
-import { adoptStream, FileTransport, NodeAcceptSource } from "../common/_node_transport.ts";
+import { AdoptedAcceptSource, adoptStream, FileTransport } from "../common/_node_transport.ts";
 import { adoptTcpListener, adoptTcpStream } from "../tcp/_adopt.ts";
 import { UnixStream } from "../unix/stream.ts";
 import { UnixListener } from "../unix/listen.ts";
@@ -46,7 +46,7 @@ class DescriptorStream extends Stream {
 }
 
 function adoptUnixListener(n: Native, fd: number, addr: Deno.UnixAddr): UnixListener {
-  const source = new NodeAcceptSource(fd, addr, (transport) => transport);
+  const source = new AdoptedAcceptSource(n, fd, addr);
   identify(n, source, fd);
   return new UnixListener(
     {

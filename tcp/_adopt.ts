@@ -8,7 +8,7 @@
 
 import type { Native } from "../common/_native/libc.ts";
 import { identify } from "../common/_native/fd.ts";
-import { adoptStream, NodeAcceptSource } from "../common/_node_transport.ts";
+import { AdoptedAcceptSource, adoptStream } from "../common/_node_transport.ts";
 import { TcpStream } from "./stream.ts";
 import { TcpListener } from "./listen.ts";
 
@@ -38,7 +38,7 @@ export function adoptTcpStream(
  * @param addr Its address (getsockname).
  */
 export function adoptTcpListener(n: Native, fd: number, addr: Deno.NetAddr): TcpListener {
-  const source = new NodeAcceptSource(fd, addr, (transport) => transport);
+  const source = new AdoptedAcceptSource(n, fd, addr);
   identify(n, source, fd);
   return new TcpListener(
     source as unknown as Deno.TcpListener,

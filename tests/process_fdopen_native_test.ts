@@ -192,6 +192,29 @@ Deno.test("fdopen: a TCP listener's duplicate accepts; closing it leaves the ori
   assert.equal(served.remoteAddr.port, client.localAddr.port);
 });
 
+Deno.test("fdopen: duplicates of one listener take one queued connection per accept, leaving the rest to the others", async () => {
+  await using listener = tcp.listen({ hostname: "127.0.0.1", port: 0 });
+  const before = openDescriptors();
+  const first = fdopen(listener.fileno(), { duplicate: true }) as tcp.TcpListener;
+  const second = fdopen(listener.fileno(), { duplicate: true }) as tcp.TcpListener;
+  // Three connections wait in the kernel's queue before anyone accepts.
+  const clients = await Promise.all(
+    [0, 1, 2].map(() => tcp.connect("127.0.0.1", listener.addr.port)),
+  );
+  const ports = new Set(clients.map((client) => client.localAddr.port));
+  const taken = [
+    await first.accept({ timeout: 5000 }),
+    await second.accept({ timeout: 5000 }),
+    await listener.accept({ timeout: 5000 }),
+  ];
+  assert.deepEqual(new Set(taken.map((served) => served.remoteAddr.port)), ports);
+  await rejectsWith(first.accept({ timeout: 20 }), "timeout");
+  for (const stream of [...taken, ...clients]) stream.close();
+  await first[Symbol.asyncDispose]();
+  await second[Symbol.asyncDispose]();
+  assert.equal(openDescriptors(), before);
+});
+
 Deno.test("fdopen: a unix listener's duplicate accepts and leaves the path alone", async () => {
   await using dir = await tempDir();
   await using listener = await unix.listen(`${dir.path}/l.sock`);
