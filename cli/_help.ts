@@ -95,7 +95,9 @@ Examples:
 
 Listens on ADDR and relays the first peer to stdin/stdout, or to a child
 started with --exec CMD (its stdin and stdout are the peer; its stderr is
-ours). --keep serves peers one after another, --fork concurrently (needs
+ours). With --allow-ffi a tcp or unix peer's socket itself is the child's
+fds 0 and 1 (getpeername and setsockopt work; without --progress and
+--timeout, which need nk to see the bytes), else nk pumps pipes. --keep serves peers one after another, --fork concurrently (needs
 --exec). tcp:, unix:, udp: and abstract: mean their -listen forms here.
 Ctrl-C closes the sockets and removes the unix path the command created;
 a stale path left by a crashed server is replaced, a live one is refused.

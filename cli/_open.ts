@@ -47,6 +47,8 @@ export interface End {
   close(abrupt: boolean): Promise<void>;
   /** After close: what became of it (a child's exit status), for `-v`. */
   note?: string;
+  /** The stream whose socket itself can go to an `exec:` child (tcp and unix, not TLS). */
+  readonly socket?: tcp.TcpStream | unix.UnixStream;
 }
 
 /** A listening address: hands out one end per peer. */
@@ -84,9 +86,13 @@ function netLabel(prefix: string, addr: Deno.Addr | null): string {
 
 /** An end over a netkit {@linkcode Stream} (tcp, unix). */
 export function streamEnd(stream: Stream, label: string): End {
+  const socket = stream instanceof tcp.TcpStream || stream instanceof unix.UnixStream
+    ? stream
+    : undefined;
   return {
     label,
     kind: "stream",
+    socket,
     endsWithOutput: false,
     endsWithInput: false,
     read: () => stream.read(CHUNK),
@@ -181,6 +187,53 @@ async function execEnd(argv: string[], signal: AbortSignal): Promise<End> {
     },
   };
   return end;
+}
+
+/** An `exec:` child that has the peer's socket itself at fds 0 and 1. */
+export interface HandedOver {
+  /** How `-v` names it, e.g. `exec:cat[4242]`. */
+  readonly label: string;
+  /** Resolves once the child exited, with its status for `-v` (`exit 0`). */
+  wait(): Promise<string>;
+}
+
+/**
+ * Starts `argv` with `socket` itself at its fds 0 and 1 (its stderr is
+ * ours), as inetd does; our object closes, the child's socket stays open.
+ * `signal` sends the child SIGTERM.
+ *
+ * @param argv The program and its arguments.
+ * @param socket The peer's stream (nothing read from it yet).
+ * @param signal Ctrl-C.
+ * @returns The child, or `undefined` when the library cannot hand this
+ *   socket over and left the stream open (the caller pumps it instead).
+ * @throws {NetError} as `spawn` reports it (a missing program: the socket
+ *   is closed then).
+ */
+export async function execWithSocket(
+  argv: string[],
+  socket: tcp.TcpStream | unix.UnixStream,
+  signal: AbortSignal,
+): Promise<HandedOver | undefined> {
+  if (signal.aborted) throw signal.reason;
+  let child: Process;
+  try {
+    child = await spawn(argv, { files: { 0: socket, 1: socket, 2: "inherit" }, signal });
+  } catch (error) {
+    // E.g. a descriptor netkit cannot tell apart: nothing was touched, so pump.
+    if (error instanceof NetError && error.code === "not_supported" && !socket.closed) {
+      return undefined;
+    }
+    throw error;
+  }
+  return {
+    label: `exec:${argv.join(" ")}[${child.pid}]`,
+    wait: async () => {
+      await child.wait();
+      await child.close();
+      return describeStatus(child) ?? "";
+    },
+  };
 }
 
 /** Sends `chunk` as datagrams of at most {@linkcode MAX_DATAGRAM} bytes. */

@@ -10,7 +10,7 @@ import { type Address, asListening, isListening, parseCliAddress, splitWords } f
 import { checkFlags, type CommandLine, type Flags, parseCommandLine } from "./_args.ts";
 import { EXIT, exitCodeOf, messageOf, UsageError } from "./_errors.ts";
 import { OVERVIEW, VERBS } from "./_help.ts";
-import { type End, openAcceptor, openEnd } from "./_open.ts";
+import { type End, execWithSocket, type HandedOver, openAcceptor, openEnd } from "./_open.ts";
 import { ping } from "./_ping.ts";
 import { probePath, type ProbeState } from "./_probe.ts";
 import { relay } from "./_relay.ts";
@@ -124,6 +124,53 @@ class Session {
     this.#bytes += n;
   };
 
+  /**
+   * Why an `exec:` child gets pipes that nk pumps rather than the peer's
+   * socket itself, or `undefined` when the socket can go to the child.
+   */
+  pipeReason(): string | undefined {
+    // Both flags need nk to see every byte.
+    if (this.flags.progress) return "--progress counts the bytes";
+    if (this.flags.timeout !== undefined) return "--timeout watches the bytes";
+    const support = nativeSupport();
+    if (!support.available) return support.reason;
+    // The library starts such a child through node:child_process, which reads the environment.
+    if (Deno.permissions.querySync({ name: "env" }).state !== "granted") {
+      return "handing a socket to a child needs --allow-env";
+    }
+    return undefined;
+  }
+
+  /**
+   * Starts the `exec:` child `argv` with `peer`'s socket itself when that
+   * can be done; `undefined`: relay through pipes instead (`-v` says why).
+   */
+  async handOver(id: number, peer: End, argv: string[]): Promise<HandedOver | undefined> {
+    const why = this.pipeReason();
+    if (why === undefined) {
+      const child = await execWithSocket(argv, peer.socket!, this.signal);
+      if (child !== undefined) return child;
+    }
+    this.log(
+      `[${id}] exec: gets pipes, not the socket (${why ?? "the library cannot hand it over"})`,
+    );
+    return undefined;
+  }
+
+  /** Waits for a child that has the peer's socket and logs it; the exit code of that connection. */
+  async watchChild(id: number, names: string, child: HandedOver): Promise<number> {
+    this.log(`[${id}] ${names} (socket handed over)`);
+    this.#open++;
+    const started = performance.now();
+    const status = await child.wait();
+    this.#open--;
+    const seconds = ((performance.now() - started) / 1000).toFixed(3);
+    const notes = [this.interrupted === undefined ? "" : "interrupted", status]
+      .filter((note) => note !== "").map((note) => ` (${note})`).join("");
+    this.log(`[${id}] ${names} closed: socket handed over, ${seconds} s${notes}`);
+    return this.interrupted ?? EXIT.ok;
+  }
+
   /** Relays two opened ends and logs it; resolves to the exit code of that connection. */
   async relayEnds(id: number, a: End, b: End): Promise<number> {
     this.log(`[${id}] ${a.label} <-> ${b.label}`);
@@ -164,15 +211,27 @@ async function serveOne(
 ): Promise<number> {
   const id = session.nextConnection();
   let end: End;
+  let child: HandedOver | undefined;
   try {
-    end = await openEnd(other, { signal: session.signal, timeout: session.flags.timeout });
+    if (other.kind === "exec" && peer.socket !== undefined) {
+      child = await session.handOver(id, peer, other.argv!);
+    }
+    if (child === undefined) {
+      end = await openEnd(other, { signal: session.signal, timeout: session.flags.timeout });
+    }
   } catch (error) {
     await peer.close(true);
     if (session.interrupted !== undefined) return session.interrupted;
     session.say(`[${id}] ${peer.label}: ${messageOf(error)}`);
     return exitCodeOf(error);
   }
-  return peerFirst ? session.relayEnds(id, peer, end) : session.relayEnds(id, end, peer);
+  if (child !== undefined) {
+    const names = peerFirst
+      ? `${peer.label} <-> ${child.label}`
+      : `${child.label} <-> ${peer.label}`;
+    return await session.watchChild(id, names, child);
+  }
+  return peerFirst ? session.relayEnds(id, peer, end!) : session.relayEnds(id, end!, peer);
 }
 
 /** `relay A B` and the verbs built on it. */
@@ -185,16 +244,32 @@ async function runRelay(session: Session, a: Address, b: Address, mode: Mode): P
       );
     }
     const context = { signal: session.signal, timeout: session.flags.timeout };
-    const first = await openEnd(a, context);
-    let second: End;
+    // An exec: child is started last, so it can be given the other side's socket.
+    const execFirst = a.kind === "exec" && b.kind !== "exec";
+    const [early, late] = execFirst ? [b, a] : [a, b];
+    const opened = await openEnd(early, context);
+    const id = session.nextConnection();
+    let other: End;
+    let child: HandedOver | undefined;
     try {
-      second = await openEnd(b, context);
+      if (late.kind === "exec" && opened.socket !== undefined) {
+        child = await session.handOver(id, opened, late.argv!);
+      }
+      if (child === undefined) other = await openEnd(late, context);
     } catch (error) {
-      await first.close(true);
+      await opened.close(true);
       throw error;
     }
+    if (child !== undefined) {
+      const names = execFirst
+        ? `${child.label} <-> ${opened.label}`
+        : `${opened.label} <-> ${child.label}`;
+      return await session.watchChild(id, names, child);
+    }
     session.startProgress();
-    return await session.relayEnds(session.nextConnection(), first, second);
+    return execFirst
+      ? await session.relayEnds(id, other!, opened)
+      : await session.relayEnds(id, opened, other!);
   }
   const other = listening === a ? b : a;
   const acceptor = await openAcceptor(listening);

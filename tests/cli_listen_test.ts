@@ -87,7 +87,8 @@ Deno.test({
       server.kill("SIGINT");
       const result = await server.done();
       assertEquals(result.code, 130, result.stderr);
-      match(result.stderr, /\[2\] unix:\S+#2 <-> exec:cat\[\d+\] closed: 7 B ->, 7 B <-/);
+      // With --allow-ffi cat gets each peer's socket itself: nk sees no bytes.
+      match(result.stderr, /\[2\] unix:\S+#2 <-> exec:cat\[\d+\] closed: socket handed over, /);
       assert(!(await exists(path)), "SIGINT left the socket path behind");
     });
   },
