@@ -6,154 +6,16 @@
 
 import assert from "node:assert/strict";
 import * as unix from "../unix/mod.ts";
+import { halfCloseServer as pythonServer, nk, Proc, runProgram } from "./_cli_helpers.ts";
 
-const CLI = new URL("../cli/mod.ts", import.meta.url).pathname;
-const ROOT = new URL("..", import.meta.url).pathname;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** A stream read to its end in the background; `waitFor` awaits a pattern in what came so far. */
-class Collected {
-  #chunks: Uint8Array[] = [];
-  #text = "";
-  #ended = false;
-  #changed!: Promise<void>;
-  #notify!: () => void;
-  readonly done: Promise<void>;
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#rearm();
-    this.done = (async () => {
-      for await (const chunk of stream) {
-        this.#chunks.push(chunk);
-        this.#text += decoder.decode(chunk, { stream: true });
-        this.#notify();
-        this.#rearm();
-      }
-      this.#ended = true;
-      this.#notify();
-    })();
-  }
-
-  #rearm(): void {
-    this.#changed = new Promise((resolve) => this.#notify = resolve);
-  }
-
-  get text(): string {
-    return this.#text;
-  }
-
-  get bytes(): Uint8Array {
-    const out = new Uint8Array(this.#chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const chunk of this.#chunks) {
-      out.set(chunk, at);
-      at += chunk.length;
-    }
-    return out;
-  }
-
-  /** Resolves with the first match of `pattern`; rejects if the stream ends without one. */
-  async waitFor(pattern: RegExp): Promise<RegExpExecArray> {
-    for (;;) {
-      const match = pattern.exec(this.#text);
-      if (match !== null) return match;
-      if (this.#ended) throw new Error(`ended before ${pattern}: ${JSON.stringify(this.#text)}`);
-      await this.#changed;
-    }
-  }
-}
-
-/** A running child with its stdout and stderr collected. */
-class Child {
-  readonly process: Deno.ChildProcess;
-  readonly stdout: Collected;
-  readonly stderr: Collected;
-  readonly #input: Promise<void>;
-
-  constructor(command: string, args: string[], stdin?: string | Uint8Array, cwd = ROOT) {
-    const process = new Deno.Command(command, {
-      args,
-      cwd,
-      stdin: stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.process = process;
-    this.stdout = new Collected(process.stdout);
-    this.stderr = new Collected(this.process.stderr);
-    this.#input = stdin === undefined ? Promise.resolve() : (async () => {
-      const writer = process.stdin.getWriter();
-      await writer.write(typeof stdin === "string" ? encoder.encode(stdin) : stdin).catch(() => {});
-      await writer.close().catch(() => {});
-    })();
-  }
-
-  /** Waits for the exit and the end of its output. */
-  async done(): Promise<{ code: number; stdout: string; stderr: string }> {
-    const [status] = await Promise.all([
-      this.process.status,
-      this.stdout.done,
-      this.stderr.done,
-      this.#input,
-    ]);
-    return { code: status.code, stdout: this.stdout.text, stderr: this.stderr.text };
-  }
-}
-
-/** `nk ARGS` with every permission (or `flags`), stdin from `stdin` or /dev/null. */
-function nk(args: string[], stdin?: string | Uint8Array, flags = ["-A"]): Child {
-  return new Child(Deno.execPath(), ["run", ...flags, CLI, ...args], stdin);
-}
-
-/** Runs `nk ARGS` to its end. */
-function nkRun(
-  args: string[],
-  stdin?: string,
-  flags?: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return nk(args, stdin, flags).done();
-}
-
-/** The port of a `-v` "listening on tcp-listen:127.0.0.1:PORT" line. */
-async function listeningPort(child: Child): Promise<number> {
-  const match = await child.stderr.waitFor(/listening on tcp-listen:127\.0\.0\.1:(\d+)/);
-  return Number(match[1]);
-}
-
-/** Runs a real client program to its end. */
-function client(
-  command: string,
-  args: string[],
-  stdin?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Child(command, args, stdin).done();
-}
 
 /** A fresh temporary directory, removed by the returned disposer. */
 async function tempDir(): Promise<{ dir: string } & AsyncDisposable> {
   const dir = await Deno.makeTempDir({ prefix: "netkit-cli-" });
   return { dir, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
 }
-
-/** A python3 TCP server for one peer: reads to end of stream, then answers and closes. */
-const PY_HALF_CLOSE = `
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(1)
-print(s.getsockname()[1], flush=True)
-c, _ = s.accept()
-data = b""
-while True:
-    b = c.recv(65536)
-    if not b:
-        break
-    data += b
-c.sendall(b"python got %d: " % len(data) + data.upper())
-c.close()
-s.close()
-`;
 
 /** An in-process TCP server: reads each peer to end of stream, then answers with what came, upper-cased. */
 function halfCloseServer(): { port: number; served: Promise<string[]> } & AsyncDisposable {
@@ -182,7 +44,7 @@ function halfCloseServer(): { port: number; served: Promise<string[]> } & AsyncD
 async function staleSocket(path: string): Promise<void> {
   const code =
     "import socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\ns.close()";
-  assert.deepEqual((await client("python3", ["-c", code, path])).code, 0);
+  assert.deepEqual((await runProgram("python3", ["-c", code, path])).code, 0);
 }
 
 /** Sends `data` on `conn`, then a FIN (closeWrite), and reads the reply to its end. */
@@ -222,44 +84,46 @@ function assertOneLine(stderr: string): void {
 }
 
 Deno.test("cli: --help, help VERB and --version", async () => {
-  const overview = await nkRun(["--help"]);
+  const overview = await nk(["--help"]);
   assert.deepEqual(overview.code, 0);
   assert.match(overview.stdout, /Exit codes:/);
   for (const verb of ["connect", "listen", "relay", "probe", "resolve", "ping"]) {
-    const page = await nkRun([verb, "--help"]);
+    const page = await nk([verb, "--help"]);
     assert.deepEqual(page.code, 0, verb);
     assert.match(page.stdout, new RegExp(`^nk ${verb} `), verb);
   }
-  const version = await nkRun(["--version"]);
+  const version = await nk(["--version"]);
   assert.deepEqual(version.code, 0);
   assert.match(version.stdout, /^nk \(netkit\) \d+\.\d+\.\d+\n$/);
 });
 
 Deno.test("cli: connect to a python3 server passes stdin's end as a FIN and reads the reply", async () => {
-  const server = new Child("python3", ["-c", PY_HALF_CLOSE]);
-  const port = Number((await server.stdout.waitFor(/^(\d+)\n/))[1]);
-  const result = await nkRun(["connect", `tcp:127.0.0.1:${port}`, "-v"], "hello\nworld\n");
+  const { proc: server, port } = await pythonServer();
+  await using _server = server;
+  const result = await nk(["connect", `tcp:127.0.0.1:${port}`, "-v"], { input: "hello\nworld\n" });
   assert.deepEqual((await server.done()).code, 0);
   assert.deepEqual(result.code, 0, result.stderr);
-  assert.deepEqual(result.stdout, "python got 12: HELLO\nWORLD\n");
-  assert.match(result.stderr, /closed: 12 B ->, 27 B <-/);
+  assert.deepEqual(result.stdout, "got 12 bytes: HELLO\nWORLD\n");
+  assert.match(result.stderr, /closed: 12 B ->, 26 B <-/);
 });
 
 Deno.test("cli: connect to a socat server on a unix socket (exec: tr behind it)", async () => {
   await using tmp = await tempDir();
   const path = `${tmp.dir}/socat.sock`;
-  const server = new Child("socat", ["-d", "-d", `UNIX-LISTEN:${path}`, "EXEC:tr a-z A-Z"]);
-  await server.stderr.waitFor(/listening on/);
-  const result = await nkRun(["connect", `unix:${path}`], "through socat\n");
+  await using server = new Proc("socat", ["-d", "-d", `UNIX-LISTEN:${path}`, "EXEC:tr a-z A-Z"]);
+  await server.waitFor("stderr", /listening on/);
+  const result = await nk(["connect", `unix:${path}`], { input: "through socat\n" });
   assert.deepEqual(result.code, 0, result.stderr);
   assert.deepEqual(result.stdout, "THROUGH SOCAT\n");
   assert.deepEqual((await server.done()).code, 0);
 });
 
 Deno.test("cli: listen takes a socat client: both directions, both exit 0", async () => {
-  const listener = nk(["listen", "tcp-listen:127.0.0.1:0", "-v"], "from nk\n");
-  const port = await listeningPort(listener);
-  const peer = await client("socat", ["-", `TCP:127.0.0.1:${port}`], "from socat\n");
+  await using listener = Proc.nk(["listen", "tcp-listen:127.0.0.1:0", "-v"], { stdin: true });
+  await listener.write("from nk\n");
+  await listener.closeStdin();
+  const port = await listener.listeningPort();
+  const peer = await runProgram("socat", ["-", `TCP:127.0.0.1:${port}`], "from socat\n");
   const result = await listener.done();
   assert.deepEqual(peer.code, 0, peer.stderr);
   assert.deepEqual(peer.stdout, "from nk\n");
@@ -275,7 +139,7 @@ Deno.test("cli: listen --keep --exec sh -c serves curl one request after another
     `read line\nprintf 'HTTP/1.0 200 OK\\r\\nContent-Length: 9\\r\\n\\r\\n'\n` +
       `printf '%s\\n' "$line" | cut -c1-8\n`,
   );
-  const listener = nk([
+  await using listener = Proc.nk([
     "listen",
     "tcp-listen:127.0.0.1:0",
     "--keep",
@@ -283,9 +147,9 @@ Deno.test("cli: listen --keep --exec sh -c serves curl one request after another
     "--exec",
     `sh ${script}`,
   ]);
-  const port = await listeningPort(listener);
+  const port = await listener.listeningPort();
   for (const path of ["/one", "/two"]) {
-    const got = await client("curl", [
+    const got = await runProgram("curl", [
       "-sS",
       "--max-time",
       "20",
@@ -294,16 +158,16 @@ Deno.test("cli: listen --keep --exec sh -c serves curl one request after another
     assert.deepEqual(got.code, 0, got.stderr);
     assert.deepEqual(got.stdout, `GET ${path}\n`);
   }
-  listener.process.kill("SIGTERM");
+  listener.kill("SIGTERM");
   const result = await listener.done();
   assert.deepEqual(result.code, 143, result.stderr);
   assert.match(result.stderr, /\[2\] .* closed: /);
 });
 
 Deno.test("cli: listen --exec cat echoes to nc, which half-closes with -N", async () => {
-  const listener = nk(["listen", "tcp-listen:127.0.0.1:0", "-v", "--exec", "cat"]);
-  const port = await listeningPort(listener);
-  const peer = await client("nc", ["-N", "127.0.0.1", String(port)], "echo through cat\n");
+  await using listener = Proc.nk(["listen", "tcp-listen:127.0.0.1:0", "-v", "--exec", "cat"]);
+  const port = await listener.listeningPort();
+  const peer = await runProgram("nc", ["-N", "127.0.0.1", String(port)], "echo through cat\n");
   assert.deepEqual(peer.code, 0, peer.stderr);
   assert.deepEqual(peer.stdout, "echo through cat\n");
   const result = await listener.done();
@@ -318,11 +182,17 @@ Deno.test("cli: relay tcp-listen: -> unix: in front of an HTTP server on a unix 
     return new Response(`unix says ${new URL(request.url).pathname}\n`);
   });
   try {
-    const relay = nk(["relay", "--fork", "-v", "tcp-listen:127.0.0.1:0", `unix:${path}`]);
-    const port = await listeningPort(relay);
+    await using relay = Proc.nk([
+      "relay",
+      "--fork",
+      "-v",
+      "tcp-listen:127.0.0.1:0",
+      `unix:${path}`,
+    ]);
+    const port = await relay.listeningPort();
     const answers = await Promise.all(
       ["/a", "/b", "/c"].map((p) =>
-        client("curl", ["-sS", "--max-time", "20", `http://127.0.0.1:${port}${p}`])
+        runProgram("curl", ["-sS", "--max-time", "20", `http://127.0.0.1:${port}${p}`])
       ),
     );
     assert.deepEqual(answers.map((a) => a.stdout), [
@@ -330,7 +200,7 @@ Deno.test("cli: relay tcp-listen: -> unix: in front of an HTTP server on a unix 
       "unix says /b\n",
       "unix says /c\n",
     ]);
-    relay.process.kill("SIGINT");
+    relay.kill("SIGINT");
     const result = await relay.done();
     assert.deepEqual(result.code, 130, result.stderr);
   } finally {
@@ -339,24 +209,31 @@ Deno.test("cli: relay tcp-listen: -> unix: in front of an HTTP server on a unix 
 });
 
 Deno.test("cli: exec: with cat and with sh -c", async () => {
-  const cat = await nkRun(["connect", "exec:cat"], "cat me\n");
+  const cat = await nk(["connect", "exec:cat"], { input: "cat me\n" });
   assert.deepEqual(cat.code, 0, cat.stderr);
   assert.deepEqual(cat.stdout, "cat me\n");
-  const sh = await nkRun(["relay", "-", `exec:sh -c 'tr a-z A-Z; echo "done, $0"' nk`], "shout\n");
+  const sh = await nk(["relay", "-", `exec:sh -c 'tr a-z A-Z; echo "done, $0"' nk`], {
+    input: "shout\n",
+  });
   assert.deepEqual(sh.code, 0, sh.stderr);
   assert.deepEqual(sh.stdout, "SHOUT\ndone, nk\n");
-  const failing = await nkRun(["connect", "exec:sh -c 'exit 3'", "-v"], "");
+  const failing = await nk(["connect", "exec:sh -c 'exit 3'", "-v"], { input: "" });
   assert.deepEqual(failing.code, 0, failing.stderr);
   assert.match(failing.stderr, /\(exit 3\)/);
-  const missing = await nkRun(["connect", "exec:/nonexistent/program"], "");
+  const missing = await nk(["connect", "exec:/nonexistent/program"], { input: "" });
   assert.deepEqual(missing.code, 3, missing.stderr);
   assertOneLine(missing.stderr);
 });
 
 Deno.test("cli: relay passes the client's FIN to the far end, and the far end's reply comes back", async () => {
   await using server = halfCloseServer();
-  const relay = nk(["relay", "-v", "tcp-listen:127.0.0.1:0", `tcp:127.0.0.1:${server.port}`]);
-  const port = await listeningPort(relay);
+  await using relay = Proc.nk([
+    "relay",
+    "-v",
+    "tcp-listen:127.0.0.1:0",
+    `tcp:127.0.0.1:${server.port}`,
+  ]);
+  const port = await relay.listeningPort();
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const reply = decoder.decode(await exchange(conn, encoder.encode("half closed")));
   assert.deepEqual(reply, "after FIN: HALF CLOSED");
@@ -382,7 +259,7 @@ Deno.test("cli: probe tells live, stale, not-a-socket and missing, removing noth
       [`${tmp.dir}/missing.sock`, 3, "missing"],
     ];
     for (const [path, code, state] of cases) {
-      const result = await nkRun(["probe", `unix:${path}`]);
+      const result = await nk(["probe", `unix:${path}`]);
       assert.deepEqual(result.code, code, `${state}: ${result.stderr}`);
       assert.ok(result.stdout.startsWith(`${state} ${path} (`), result.stdout);
     }
@@ -421,7 +298,7 @@ Deno.test("cli: bad usage is one line naming the mistake, exit code 2", async ()
     [["help", "frob"], /no verb "frob"/],
   ];
   for (const [args, pattern] of cases) {
-    const result = await nkRun(args);
+    const result = await nk(args);
     assert.deepEqual(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
     assertOneLine(result.stderr);
     assert.match(result.stderr, pattern, args.join(" "));
@@ -433,26 +310,26 @@ Deno.test("cli: refused, missing and unsupported exit 3, 3 and 6", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;
   listener.close(); // nobody listens there now
-  const refused = await nkRun(["connect", `tcp:127.0.0.1:${port}`]);
+  const refused = await nk(["connect", `tcp:127.0.0.1:${port}`]);
   assert.deepEqual(refused.code, 3, refused.stderr);
   assertOneLine(refused.stderr);
   assert.match(refused.stderr, /connection refused/);
   await using tmp = await tempDir();
-  const missing = await nkRun(["connect", `unix:${tmp.dir}/none.sock`]);
+  const missing = await nk(["connect", `unix:${tmp.dir}/none.sock`]);
   assert.deepEqual(missing.code, 3, missing.stderr);
   assertOneLine(missing.stderr);
 });
 
 Deno.test("cli: a missing permission names the --allow-* flag, exit code 5", async () => {
-  const net = await nkRun(["connect", "tcp:127.0.0.1:9"], "", []);
+  const net = await nk(["connect", "tcp:127.0.0.1:9"], { input: "", permissions: [] });
   assert.deepEqual(net.code, 5, net.stderr);
   assertOneLine(net.stderr);
   assert.match(net.stderr, /--allow-net/);
-  const read = await nkRun(["probe", "unix:/tmp/netkit-cli-no-such.sock"], undefined, []);
+  const read = await nk(["probe", "unix:/tmp/netkit-cli-no-such.sock"], { permissions: [] });
   assert.deepEqual(read.code, 5, read.stderr);
   assertOneLine(read.stderr);
   assert.match(read.stderr, /--allow-read/);
-  const run = await nkRun(["connect", "exec:cat"], "", ["--allow-net"]);
+  const run = await nk(["connect", "exec:cat"], { input: "", permissions: ["--allow-net"] });
   assert.deepEqual(run.code, 5, run.stderr);
   assertOneLine(run.stderr);
   assert.match(run.stderr, /--allow-run/);
@@ -462,12 +339,12 @@ Deno.test("cli: SIGINT to listen unix-listen:PATH closes the socket and removes 
   await using tmp = await tempDir();
   const path = `${tmp.dir}/sigint.sock`;
   for (const extra of [[], ["--keep", "--exec", "cat"]]) {
-    const listener = nk(["listen", `unix-listen:${path},mode=0600`, "-v", ...extra]);
-    await listener.stderr.waitFor(/listening on unix-listen:/);
+    await using listener = Proc.nk(["listen", `unix-listen:${path},mode=0600`, "-v", ...extra]);
+    await listener.waitFor("stderr", /listening on unix-listen:/);
     const info = await Deno.lstat(path);
     assert.ok(info.isSocket);
     assert.deepEqual(info.mode! & 0o777, 0o600);
-    listener.process.kill("SIGINT");
+    listener.kill("SIGINT");
     const result = await listener.done();
     assert.deepEqual(result.code, 130, result.stderr);
     assert.deepEqual([...Deno.readDirSync(tmp.dir)], [], `left behind after ${extra.join(" ")}`);
@@ -479,7 +356,7 @@ Deno.test("cli: a live unix path is refused, a stale one replaced", async () => 
   const path = `${tmp.dir}/taken.sock`;
   const holder = await unix.listen(path);
   try {
-    const refused = await nkRun(["listen", `unix-listen:${path}`]);
+    const refused = await nk(["listen", `unix-listen:${path}`]);
     assert.deepEqual(refused.code, 1, refused.stderr);
     assertOneLine(refused.stderr);
     assert.match(refused.stderr, /a server is listening on this path/);
@@ -487,9 +364,9 @@ Deno.test("cli: a live unix path is refused, a stale one replaced", async () => 
     await holder.close();
   }
   await staleSocket(path);
-  const listener = nk(["listen", `unix-listen:${path}`, "-v", "--exec", "cat"]);
-  await listener.stderr.waitFor(/listening on/);
-  const echoed = await nkRun(["connect", `unix:${path}`], "replaced\n");
+  await using listener = Proc.nk(["listen", `unix-listen:${path}`, "-v", "--exec", "cat"]);
+  await listener.waitFor("stderr", /listening on/);
+  const echoed = await nk(["connect", `unix:${path}`], { input: "replaced\n" });
   assert.deepEqual(echoed.stdout, "replaced\n");
   assert.deepEqual((await listener.done()).code, 0);
   assert.deepEqual([...Deno.readDirSync(tmp.dir)], []);
@@ -506,9 +383,15 @@ Deno.test("cli: 100 concurrent connections through relay --fork, every byte veri
     }
     await Promise.all(conns);
   })();
-  const relay = nk(["relay", "--fork", "-v", "tcp-listen:127.0.0.1:0,backlog=128", `unix:${path}`]);
+  await using relay = Proc.nk([
+    "relay",
+    "--fork",
+    "-v",
+    "tcp-listen:127.0.0.1:0,backlog=128",
+    `unix:${path}`,
+  ]);
   try {
-    const port = await listeningPort(relay);
+    const port = await relay.listeningPort();
     const SIZE = 48 * 1024;
     await Promise.all(Array.from({ length: 100 }, async (_, i) => {
       const data = new Uint8Array(SIZE);
@@ -519,7 +402,7 @@ Deno.test("cli: 100 concurrent connections through relay --fork, every byte veri
       assert.ok(back.every((byte, at) => byte === data[at]), `connection ${i} bytes`);
     }));
   } finally {
-    relay.process.kill("SIGTERM");
+    relay.kill("SIGTERM");
     await relay.done();
     echo.close();
     await serving;
@@ -536,7 +419,7 @@ Deno.test("cli: udp connect to an echo peer ends a moment after the reply", asyn
     const [data, from] = await socket.receive();
     await socket.send(data, from);
   })();
-  const result = await nkRun(["connect", `udp:127.0.0.1:${port}`], "datagram\n");
+  const result = await nk(["connect", `udp:127.0.0.1:${port}`], { input: "datagram\n" });
   await echoing;
   socket.close();
   assert.deepEqual(result.code, 0, result.stderr);
@@ -545,7 +428,7 @@ Deno.test("cli: udp connect to an echo peer ends a moment after the reply", asyn
 
 Deno.test("cli: connect tls: with cafile= to openssl s_server", async () => {
   await using tmp = await tempDir();
-  const made = await client("openssl", [
+  const made = await runProgram("openssl", [
     "req",
     "-x509",
     "-newkey",
@@ -566,7 +449,7 @@ Deno.test("cli: connect tls: with cafile= to openssl s_server", async () => {
   const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = free.addr.port;
   free.close();
-  const server = new Child("openssl", [
+  await using server = new Proc("openssl", [
     "s_server",
     "-accept",
     `127.0.0.1:${port}`,
@@ -578,24 +461,24 @@ Deno.test("cli: connect tls: with cafile= to openssl s_server", async () => {
     "-key",
     `${tmp.dir}/key.pem`,
   ]);
-  await server.stdout.waitFor(/ACCEPT/);
-  const result = await nkRun(
+  await server.waitFor("stdout", /ACCEPT/);
+  const result = await nk(
     ["connect", `tls:127.0.0.1:${port},cafile=${tmp.dir}/cert.pem`],
-    "hello\n",
+    { input: "hello\n" },
   );
   assert.deepEqual(result.code, 0, result.stderr);
   assert.deepEqual(result.stdout, "olleh\n");
   await server.done();
-  const noKey = await nkRun(["listen", `tls-listen:127.0.0.1:0,cert=${tmp.dir}/cert.pem`]);
+  const noKey = await nk(["listen", `tls-listen:127.0.0.1:0,cert=${tmp.dir}/cert.pem`]);
   assert.deepEqual(noKey.code, 2, noKey.stderr);
   assertOneLine(noKey.stderr);
-  const noFile = await nkRun(["connect", `tls:127.0.0.1:${port},cafile=${tmp.dir}/none.pem`]);
+  const noFile = await nk(["connect", `tls:127.0.0.1:${port},cafile=${tmp.dir}/none.pem`]);
   assert.deepEqual(noFile.code, 3, noFile.stderr);
   assertOneLine(noFile.stderr);
 });
 
 Deno.test("cli: resolve localhost", async () => {
-  const result = await nkRun(["resolve", "localhost", "--family", "inet"]);
+  const result = await nk(["resolve", "localhost", "--family", "inet"]);
   assert.deepEqual(result.code, 0, result.stderr);
   assert.match(result.stdout, /^127\.0\.0\.1\n/);
 });
