@@ -8,6 +8,7 @@
  * @module
  */
 
+import { X509Certificate } from "node:crypto";
 import {
   addressArgument,
   addressForm,
@@ -96,11 +97,22 @@ const STRINGS = {
     Array.isArray(value) && value.every((item) => typeof item === "string"),
 } as const;
 
+/** ALPN protocol names are 1 to 255 bytes (RFC 7301); a peer refuses a hello with others. */
+const PROTOCOLS = {
+  type: "custom",
+  accepts: "an array of protocol names of 1 to 255 bytes",
+  check: (value: unknown) =>
+    Array.isArray(value) &&
+    value.every((item) =>
+      typeof item === "string" && item !== "" && new TextEncoder().encode(item).length <= 255
+    ),
+} as const;
+
 const START_RULES: Schema = {
   ...DEADLINE_RULES,
   caCerts: STRINGS,
   serverName: { type: "string", nonEmpty: true },
-  alpnProtocols: STRINGS,
+  alpnProtocols: PROTOCOLS,
   cert: { type: "string", nonEmpty: true },
   key: { type: "string", nonEmpty: true },
 };
@@ -110,7 +122,7 @@ const CONNECT_RULES: Schema = { ...START_RULES, noDelay: { type: "boolean" } };
 const LISTEN_RULES: Schema = {
   cert: { type: "string", nonEmpty: true },
   key: { type: "string", nonEmpty: true },
-  alpnProtocols: STRINGS,
+  alpnProtocols: PROTOCOLS,
   hostname: { type: "string" },
   port: { type: "integer", min: 0, max: 65535 },
   backlog: { type: "integer", min: 1, max: 65535 },
@@ -376,15 +388,57 @@ export function listenTls(
     listener = Deno.listenTls(request);
   } catch (error) {
     const failure = toNetError(error, "listenTls", address);
-    if (failure.code !== "invalid_argument") throw failure;
-    throw new NetError("invalid_argument", `cert or key is not usable: ${failure.detail}`, {
+    // Deno's words for PEM it cannot use ("No keys found in key data", "invalid peer
+    // certificate: BadEncoding", "keys may not be consistent: KeyMismatch") map to
+    // invalid_argument or to no code at all.
+    if (failure.code !== "invalid_argument" && failure.code !== "unknown") throw failure;
+    const field = /\bkeys?\b/i.test(failure.detail) ? "key" : "cert";
+    throw new NetError("invalid_argument", `${field} is not usable: ${failure.detail}`, {
       op: "listenTls",
       address,
-      field: "cert",
+      field,
       cause: error,
     });
   }
   return new TlsListener(listener, { noDelay: options.noDelay });
+}
+
+/** A PEM private key block (PKCS#8, or PKCS#1/SEC1 with the algorithm in the label). */
+const PEM_KEY = /-----BEGIN ((?:[A-Z0-9]+ )?PRIVATE KEY)-----([A-Za-z0-9+/=\s]*)-----END \1-----/;
+
+/**
+ * Does `pem` hold a private key block whose body is one DER SEQUENCE? (Parsing
+ * the key itself costs about 0.4 ms; this catches text, paths and truncation.)
+ */
+function holdsKey(pem: string): boolean {
+  const body = PEM_KEY.exec(pem)?.[2].replace(/\s+/g, "");
+  if (!body) return false;
+  let der: string;
+  try {
+    der = atob(body);
+  } catch {
+    return false;
+  }
+  if (der.charCodeAt(0) !== 0x30 || der.length < 2) return false;
+  let length = der.charCodeAt(1);
+  let offset = 2;
+  if (length & 0x80) {
+    const bytes = length & 0x7f;
+    if (bytes === 0 || bytes > 4) return false;
+    length = 0;
+    for (let i = 0; i < bytes; i++) length = length * 256 + der.charCodeAt(offset++);
+  }
+  return offset + length === der.length;
+}
+
+/** Does `pem` start with a certificate that parses? */
+function holdsCertificate(pem: string): boolean {
+  try {
+    new X509Certificate(pem);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The client settings of the checked options; `cert` and `key` come together. */
@@ -399,6 +453,19 @@ function clientSettings(op: string, options: StartTlsOptions, host: string): Cli
         field: missing,
       },
     );
+  }
+  // node:tls ignores a CA or client certificate it cannot parse (a path given for PEM text).
+  // The messages do not quote the text: it may be key material.
+  const refuse = (field: string, what: string): NetError =>
+    new NetError("invalid_argument", `${field} must be ${what}`, { op, field });
+  options.caCerts?.forEach((pem, index) => {
+    if (!holdsCertificate(pem)) throw refuse("caCerts", `PEM certificates (item ${index} is not)`);
+  });
+  if (options.cert !== undefined && !holdsCertificate(options.cert)) {
+    throw refuse("cert", "a PEM certificate chain");
+  }
+  if (options.key !== undefined && !holdsKey(options.key)) {
+    throw refuse("key", "a PEM private key");
   }
   return {
     serverName: options.serverName ?? host,
