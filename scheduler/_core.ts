@@ -13,7 +13,7 @@ import { DEADLINE_RULES, invalidArgument, validateOptions } from "../common/_opt
 import type { Clock } from "./clock.ts";
 import type { Thread } from "./thread.ts";
 import type { Timer, TimerCallback } from "./timer.ts";
-import { TimerEntry, TimerHeap, type TimerHost } from "./_timer_heap.ts";
+import { before, DUE_NOW, TimerEntry, TimerHeap, type TimerHost } from "./_timer_heap.ts";
 import { threadContext, type ThreadHost, type ThreadImpl } from "./_thread_impl.ts";
 import { Waiter, type WaiterOwner, type WaiterTimers } from "./_waiter.ts";
 
@@ -28,6 +28,15 @@ export class SchedulerCore implements TimerHost, ThreadHost, WaiterTimers {
   #clock: Clock;
   #onError: ErrorHandler;
   #heap = new TimerHeap();
+  /**
+   * Timers due when scheduled (`runAfter(0)`, a time already past), in
+   * scheduling order — which is also (due, seq) order, as the clock never
+   * goes back — so queuing and firing one costs no heap sift. Cancelled ones
+   * stay (`index` -1) until the head passes them; `#nowDead` counts them.
+   */
+  #now: (TimerEntry | undefined)[] = [];
+  #nowHead = 0;
+  #nowDead = 0;
   #seq = 0;
   #alarm: unknown = undefined;
   #alarmAt = Infinity;
@@ -47,29 +56,64 @@ export class SchedulerCore implements TimerHost, ThreadHost, WaiterTimers {
 
   /** Queued timers and timed waits. */
   get pending(): number {
-    return this.#heap.size;
+    return this.#heap.size + this.#now.length - this.#nowHead - this.#nowDead;
   }
 
   /** Queues a one-shot timer due at `due` (clamped to now). */
   at(due: number, callback: TimerCallback): TimerEntry {
-    return this.#schedule(new TimerEntry(this, callback, 0), due);
+    return this.#schedule(new TimerEntry(this, callback, 0), due, this.#clock.now());
+  }
+
+  /** Queues a one-shot timer due `ms` from now (one clock reading). */
+  after(ms: number, callback: TimerCallback): TimerEntry {
+    const now = this.#clock.now();
+    return this.#schedule(new TimerEntry(this, callback, 0), now + ms, now);
   }
 
   /** Queues a timer that fires every `period` from now on. */
   every(period: number, callback: TimerCallback): TimerEntry {
     const timer = new TimerEntry(this, callback, period);
-    timer.origin = this.#clock.now();
+    const now = timer.origin = this.#clock.now();
     timer.count = 1;
-    return this.#schedule(timer, timer.origin + period);
+    return this.#schedule(timer, now + period, now);
   }
 
-  #schedule(timer: TimerEntry, due: number): TimerEntry {
-    const now = this.#clock.now();
-    timer.at = due > now ? due : now;
+  #schedule(timer: TimerEntry, due: number, now: number): TimerEntry {
     timer.seq = this.#seq++;
-    this.#heap.push(timer);
+    if (due > now) {
+      timer.at = due;
+      this.#heap.push(timer);
+    } else {
+      timer.at = now;
+      timer.index = DUE_NOW;
+      this.#now.push(timer);
+    }
     if (!this.#firing && timer.at < this.#alarmAt) this.#arm(timer.at);
     return timer;
+  }
+
+  /** The first live timer of the due-now queue (dropping cancelled ones before it). */
+  #nowFirst(): TimerEntry | undefined {
+    const queue = this.#now;
+    for (;;) {
+      const head = queue[this.#nowHead];
+      if (head === undefined || head.index === DUE_NOW) return head;
+      queue[this.#nowHead++] = undefined;
+      this.#nowDead--;
+    }
+  }
+
+  /** Forgets the due-now queue's fired and cancelled slots. */
+  #nowCompact(): void {
+    const head = this.#nowHead;
+    if (head === 0) return;
+    if (head === this.#now.length) {
+      this.#now.length = 0;
+      this.#nowHead = 0;
+    } else if (head >= 1024 && head * 2 >= this.#now.length) {
+      this.#now.splice(0, head);
+      this.#nowHead = 0;
+    }
   }
 
   #arm(at: number): void {
@@ -89,8 +133,16 @@ export class SchedulerCore implements TimerHost, ThreadHost, WaiterTimers {
 
   /** Takes a timer out of the queue (from `Timer.cancel`). */
   remove(timer: TimerEntry): void {
-    this.#heap.remove(timer);
-    if (this.#heap.size === 0 && !this.#firing) this.#disarm();
+    if (timer.index === DUE_NOW) {
+      timer.index = -1;
+      this.#nowDead++;
+    } else this.#heap.remove(timer);
+    if (this.pending === 0 && !this.#firing) {
+      this.#now.length = 0;
+      this.#nowHead = 0;
+      this.#nowDead = 0;
+      this.#disarm();
+    }
   }
 
   #setAlarm = (at: number): unknown => this.#clock.setAlarm(at, this.#onAlarm);
@@ -110,17 +162,31 @@ export class SchedulerCore implements TimerHost, ThreadHost, WaiterTimers {
     this.#firing = true;
     try {
       for (;;) {
-        const top = items[0];
-        if (top === undefined || top.at > now || top.seq >= limit) break;
+        const queued = items[0];
+        const first = this.#nowFirst();
+        if (first !== undefined && (queued === undefined || before(first, queued))) {
+          if (first.at > now || first.seq >= limit) break;
+          this.#now[this.#nowHead++] = undefined;
+          first.index = -1;
+          fired++;
+          this.#fire(first, now);
+          continue;
+        }
+        if (queued === undefined || queued.at > now || queued.seq >= limit) break;
         heap.pop();
         fired++;
-        this.#fire(top, now);
+        this.#fire(queued, now);
       }
     } finally {
       this.#firing = false;
+      this.#nowCompact();
     }
     if (fired > 0) dispatched(fired);
-    const next = items[0];
+    const queued = items[0];
+    const first = this.#nowFirst();
+    const next = first !== undefined && (queued === undefined || before(first, queued))
+      ? first
+      : queued;
     if (next !== undefined) this.#arm(next.at);
   };
 

@@ -20,7 +20,7 @@ export class TimerEntry implements Timer {
   at = 0;
   /** Tie-breaker: scheduling order. */
   seq = 0;
-  /** Index in the heap, or -1 when not queued. */
+  /** Index in the heap, {@linkcode DUE_NOW} in the queue of timers due at once, -1 when not queued. */
   index = -1;
   /** Period of a `runEvery` timer, 0 for a one-shot. */
   readonly period: number;
@@ -47,7 +47,7 @@ export class TimerEntry implements Timer {
   cancel(): boolean {
     if (!this.active) return false;
     this.active = false;
-    if (this.index >= 0) this.#host.remove(this);
+    if (this.index !== -1) this.#host.remove(this);
     return true;
   }
 
@@ -56,7 +56,11 @@ export class TimerEntry implements Timer {
   }
 }
 
-function before(a: TimerEntry, b: TimerEntry): boolean {
+/** {@linkcode TimerEntry.index} of a timer in the queue of timers due at once (not the heap). */
+export const DUE_NOW = -2;
+
+/** Whether `a` fires before `b`: earlier due time, then earlier scheduled. */
+export function before(a: TimerEntry, b: TimerEntry): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 

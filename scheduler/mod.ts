@@ -66,3 +66,5 @@ export {
 export { NetError } from "../common/errors.ts";
 export type { ErrorCode } from "../common/errors.ts";
 export type { DeadlineOptions } from "../common/deadline.ts";
+export { pollable } from "../common/readiness.ts";
+export type { Pollable, Selectable } from "../common/readiness.ts";

@@ -338,7 +338,7 @@ export class Scheduler {
       throw invalidArgument("runAfter", "ms", "a finite number ≥ 0", ms);
     }
     if (typeof fn !== "function") checkFunction("runAfter", fn);
-    return this.#core.at(this.#core.now() + ms, fn);
+    return this.#core.after(ms, fn);
   }
 
   /**

@@ -179,7 +179,7 @@ Deno.test("precise without --allow-ffi: the host timer, and everything still wor
   assert.deepEqual(report, {
     permission: "prompt",
     precise: false,
-    order: [1, 2, 3],
+    order: [10, 20, 30],
     timeout: "timeout",
     aborted: "aborted",
     ticks: 3,

@@ -87,6 +87,102 @@ Deno.test("timers scheduled during a tick run after that tick, never inside it",
   assert.deepEqual(log, ["a", "b", "scheduled by a"]);
 });
 
+Deno.test("timers due at once and queued timers fire merged in due order, ties by scheduling order", () => {
+  // A late alarm: everything below is due when it fires at 10.
+  const clock = new LateClock();
+  const scheduler = new Scheduler({ clock });
+  const log: string[] = [];
+  scheduler.runAt(2, () => log.push("heap@2"));
+  scheduler.runAfter(0, () => log.push("now@0")); // due at once (0)
+  clock.time = 3;
+  scheduler.runAt(1, () => log.push("past@1→3")); // past: due at once, at 3
+  scheduler.runAt(3, () => log.push("heap@3")); // scheduled later: after it
+  scheduler.runAt(5, () => {
+    log.push("heap@5");
+    scheduler.runAfter(0, () => log.push("during@10")); // next tick, after heap@10
+  });
+  clock.time = 4;
+  scheduler.runAfter(0, () => log.push("now@4"));
+  scheduler.runAt(10, () => log.push("heap@10"));
+  assert.equal(scheduler.pendingTimers, 7);
+  clock.fireAt(10);
+  assert.deepEqual(log, ["now@0", "heap@2", "past@1→3", "heap@3", "now@4", "heap@5", "heap@10"]);
+  assert.equal(scheduler.pendingTimers, 1);
+  clock.fireAt(10);
+  assert.equal(log.at(-1), "during@10");
+  assert.equal(scheduler.pendingTimers, 0);
+  assert.equal(clock.alarms.length, 0);
+});
+
+Deno.test("cancelled timers due at once never fire, leave the count right and clear the alarm", () => {
+  const clock = new LateClock();
+  const scheduler = new Scheduler({ clock });
+  const fired: number[] = [];
+  // Queued first, so it fires first and cancels a later one of the same tick.
+  scheduler.runAfter(0, () => timers[2999].cancel());
+  const timers = Array.from({ length: 3000 }, (_, i) => scheduler.runAfter(0, () => fired.push(i)));
+  for (let i = 0; i < timers.length; i += 3) assert.equal(timers[i].cancel(), true);
+  assert.equal(timers[0].cancel(), false);
+  assert.equal(scheduler.pendingTimers, 2001);
+  timers[1].cancel();
+  clock.fireAt(1);
+  const expected = Array.from({ length: 3000 }, (_, i) => i).filter((i) =>
+    i % 3 !== 0 && i !== 1 && i !== 2999
+  );
+  assert.deepEqual(fired, expected);
+  assert.equal(scheduler.pendingTimers, 0);
+  assert.equal(clock.alarms.length, 0);
+  // Every one cancelled before its tick: nothing left armed.
+  const last = scheduler.runAfter(0, () => fired.push(-1));
+  assert.equal(clock.alarms.length, 1);
+  last.cancel();
+  assert.equal(clock.alarms.length, 0);
+  assert.equal(scheduler.pendingTimers, 0);
+});
+
+Deno.test("a chain of 5000 runAfter(0), each scheduled by the last, keeps its order across ticks", () => {
+  const clock = new LateClock();
+  const scheduler = new Scheduler({ clock });
+  const fired: string[] = [];
+  const step = (i: number) => {
+    fired.push(`step ${i}`);
+    // Two per tick: the queue's head moves on while its tail grows.
+    if (i < 4999) scheduler.runAfter(0, () => step(i + 1));
+    scheduler.runAfter(0, () => fired.push(`after ${i}`));
+  };
+  scheduler.runAfter(0, () => step(0));
+  let ticks = 0;
+  for (; ticks < 10_000 && clock.alarms.length > 0; ticks++) clock.fireAt(ticks);
+  assert.equal(ticks, 5001);
+  const expected = ["step 0"];
+  for (let i = 1; i < 5000; i++) expected.push(`step ${i}`, `after ${i - 1}`);
+  expected.push("after 4999");
+  assert.deepEqual(fired, expected);
+  assert.equal(scheduler.pendingTimers, 0);
+});
+
+Deno.test("2000 timers due at once, each queuing a follow-up: the follow-ups fire on the next tick, in order", () => {
+  const clock = new LateClock();
+  const scheduler = new Scheduler({ clock });
+  const fired: string[] = [];
+  for (let i = 0; i < 2000; i++) {
+    scheduler.runAfter(0, () => {
+      fired.push(`first ${i}`);
+      scheduler.runAfter(0, () => fired.push(`then ${i}`));
+    });
+  }
+  clock.fireAt(0);
+  assert.equal(fired.length, 2000);
+  assert.equal(scheduler.pendingTimers, 2000);
+  scheduler.runAt(0, () => fired.push("past"));
+  clock.fireAt(1);
+  assert.equal(fired.length, 4001);
+  assert.deepEqual(fired.slice(2000, 2003), ["then 0", "then 1", "then 2"]);
+  assert.equal(fired[3999], "then 1999");
+  assert.equal(fired[4000], "past");
+  assert.equal(scheduler.pendingTimers, 0);
+});
+
 Deno.test("runEvery over 1000 periods fires exactly at origin + n × period (no drift)", () => {
   const clock = new ManualClock(3);
   const scheduler = new Scheduler({ clock });
