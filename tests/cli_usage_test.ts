@@ -1,8 +1,8 @@
 /**
  * nk's command line as a user meets it: help on every verb, bad input and
  * missing permissions as one documented line and exit code, the verbs
- * that need nothing but a name (probe, resolve), and what this build
- * cannot do (ping).
+ * that need nothing but a name (probe, resolve, ping), with and without
+ * --allow-ffi.
  */
 import { deepStrictEqual as assertEquals, match, ok as assert } from "node:assert/strict";
 import * as tcp from "../tcp/mod.ts";
