@@ -271,15 +271,18 @@ export async function nodeHandshake(
   op: string,
   label: string,
 ): Promise<NodeTlsTransport> {
-  const { duplex, flushed } = duplexOver(conn);
   const name = settings.serverName;
-  const options: tls.ConnectionOptions = {
-    socket: duplex,
-    host: name,
-    rejectUnauthorized: true,
-  };
+  const options: tls.ConnectionOptions = { host: name, rejectUnauthorized: true };
   if (isIP(name) === 0) options.servername = name;
-  if (settings.caCerts !== undefined) options.ca = [...tls.rootCertificates, ...settings.caCerts];
+  try {
+    // Deno guards node:tls's root certificates with --allow-sys=ca.
+    if (settings.caCerts !== undefined) options.ca = [...tls.rootCertificates, ...settings.caCerts];
+  } catch (error) {
+    conn.close();
+    throw toNetError(error, op, label);
+  }
+  const { duplex, flushed } = duplexOver(conn);
+  options.socket = duplex;
   if (settings.alpnProtocols !== undefined) options.ALPNProtocols = settings.alpnProtocols;
   if (settings.cert !== undefined) options.cert = settings.cert;
   if (settings.key !== undefined) options.key = settings.key;

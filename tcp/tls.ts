@@ -400,7 +400,17 @@ export function listenTls(
       cause: error,
     });
   }
-  return new TlsListener(listener, { noDelay: options.noDelay });
+  const tlsListener = new TlsListener(listener, { noDelay: options.noDelay });
+  if (options.noDelay ?? true) {
+    // Deno 2.9.6's TlsConn has no setNoDelay; Linux accepted sockets inherit TCP_NODELAY from
+    // the listener. Without --allow-ffi, accepted TLS streams keep Nagle's algorithm on.
+    try {
+      tlsListener.setOption("tcp_nodelay", true);
+    } catch {
+      // No native layer.
+    }
+  }
+  return tlsListener;
 }
 
 /** A PEM private key block (PKCS#8, or PKCS#1/SEC1 with the algorithm in the label). */
@@ -482,10 +492,17 @@ async function upgrade(
   settings: ClientTlsSettings,
   deadline: Deadline | undefined,
   op: string,
+  noDelay: boolean,
 ): Promise<TlsStream> {
   const localAddr = conn.localAddr;
   const remoteAddr = conn.remoteAddr;
   const label = hostPortLabel(remoteAddr.hostname, remoteAddr.port);
+  // A TcpStream applies TCP_NODELAY at its first write; one detached before writing never has.
+  try {
+    conn.setNoDelay(noDelay);
+  } catch {
+    // A connection that already died: the handshake reports it.
+  }
   const transport = await nodeHandshake(conn, settings, deadline, op, label);
   const info = Promise.resolve({ alpnProtocol: transport.alpnProtocol });
   return new TlsStream(transport, { localAddr, remoteAddr, handshake: () => info });
@@ -583,7 +600,7 @@ export async function connectTls(
     });
   }
   const conn = streamInternals().detach(tcp) as Deno.TcpConn;
-  return await upgrade(conn, settings, deadline, "connectTls");
+  return await upgrade(conn, settings, deadline, "connectTls", options.noDelay ?? true);
 }
 
 /**
@@ -645,6 +662,13 @@ export async function startTls(stream: TcpStream, options?: StartTlsOptions): Pr
   }
   using deadline = Deadline.of(checked, "startTls", label);
   deadline?.check();
+  // The stream's own setting (what netkit set, or the kernel's), kept over the upgrade.
+  let noDelay = true;
+  try {
+    noDelay = stream.getOption("tcp_nodelay");
+  } catch {
+    // Unreadable: the default.
+  }
   const conn = internals.detach(stream) as Deno.TcpConn;
-  return await upgrade(conn, settings, deadline, "startTls");
+  return await upgrade(conn, settings, deadline, "startTls", noDelay);
 }

@@ -6,8 +6,10 @@
  * usable); valid options connect and negotiate what both sides asked for;
  * arbitrary option objects succeed or fail with a NetError. Frames of
  * arbitrary sizes, written in arbitrary pieces over a real TLS connection,
- * are read back exactly with `readExact`. Traffic stays on loopback, with the
- * test certificates of `_tls_helpers.ts`.
+ * are read back exactly with `readExact`. Also: `noDelay` reaches the TCP
+ * socket on every path, and `caCerts` without `--allow-sys` is
+ * `access_denied`. Traffic stays on loopback, with the test certificates of
+ * `_tls_helpers.ts`.
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -429,4 +431,75 @@ Deno.test("frames of arbitrary sizes written in arbitrary pieces over TLS are re
     ),
     params(40),
   );
+});
+
+Deno.test("noDelay reaches the TCP socket: listenTls's accepted streams (inherited from the listener), connectTls's and startTls's (the upgraded stream's own)", async () => {
+  for (const noDelay of [undefined, true, false]) {
+    await using listener = tcp.listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: certs.leaf.cert,
+      key: certs.leaf.key,
+      noDelay,
+    });
+    const accepted = listener.accept();
+    await using client = await tcp.connectTls("localhost", listener.addr.port, {
+      caCerts: [certs.ca],
+    });
+    await using server = await accepted;
+    await server.handshake();
+    assert.equal(server.getOption("tcp_nodelay"), noDelay ?? true, `noDelay: ${noDelay}`);
+    assert.equal(client.getOption("tcp_nodelay"), true);
+    const next = listener.accept();
+    await using other = await tcp.connectTls("localhost", listener.addr.port, {
+      caCerts: [certs.ca],
+      noDelay,
+    });
+    await using _otherServer = await next;
+    assert.equal(other.getOption("tcp_nodelay"), noDelay ?? true, `connectTls noDelay: ${noDelay}`);
+    const third = listener.accept();
+    const plain = await tcp.connect("127.0.0.1", listener.addr.port, { noDelay });
+    await using upgraded = await tcp.startTls(plain, { caCerts: [certs.ca] });
+    await using _thirdServer = await third;
+    assert.equal(
+      upgraded.getOption("tcp_nodelay"),
+      noDelay ?? true,
+      `startTls noDelay: ${noDelay}`,
+    );
+  }
+});
+
+Deno.test("connectTls with caCerts but no --allow-sys: access_denied naming the flag, the connection closed at once", async () => {
+  await using listener = tcp.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: certs.leaf.cert,
+    key: certs.leaf.key,
+  });
+  const accepted = listener.accept();
+  const script = `import { connectTls } from ${
+    JSON.stringify(import.meta.resolve("../tcp/mod.ts"))
+  };
+try {
+  await connectTls("localhost", ${listener.addr.port}, { caCerts: [Deno.args[0]] });
+  console.log("connected");
+} catch (error) {
+  console.log(error.code, error.message);
+}`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-lock", "--allow-net=127.0.0.1,localhost", "--allow-read", "-", certs.ca],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const { stdout, stderr, success } = await child.output();
+  assert.ok(success, new TextDecoder().decode(stderr));
+  const line = new TextDecoder().decode(stdout).trim();
+  assert.match(line, /^access_denied .*--allow-sys/);
+  await using server = await accepted;
+  const ended = await outcome(() => server.handshake({ timeout: 5000 }));
+  assert.ok(!ended.ok && ended.error.code === "handshake_failed", "the client closed its side");
 });
