@@ -95,16 +95,30 @@ const nk = new Deno.Command(Deno.execPath(), {
 children.push(nk);
 const nkPort = await portFrom(nk, /listening on tcp-listen:127\.0\.0\.1:(\d+)/);
 
-let socatPort: number | undefined;
-if (hasSocat()) {
+/** A socat relay to the sink; `buffer` is its -b (default: socat's own 8 KiB). */
+async function startSocat(buffer?: number): Promise<number> {
   const socat = new Deno.Command("socat", {
-    args: ["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1,reuseaddr,fork", `TCP:127.0.0.1:${sinkPort}`],
+    args: [
+      ...(buffer === undefined ? [] : ["-b", String(buffer)]),
+      "-d",
+      "-d",
+      "TCP-LISTEN:0,bind=127.0.0.1,reuseaddr,fork",
+      `TCP:127.0.0.1:${sinkPort}`,
+    ],
     stdin: "null",
     stdout: "null",
     stderr: "piped",
   }).spawn();
   children.push(socat);
-  socatPort = await portFrom(socat, /listening on AF=2 127\.0\.0\.1:(\d+)/);
+  return await portFrom(socat, /listening on AF=2 127\.0\.0\.1:(\d+)/);
+}
+
+let socatPort: number | undefined;
+let socatBigPort: number | undefined;
+if (hasSocat()) {
+  socatPort = await startSocat();
+  // The same chunk size as nk's (256 KiB), so the buffer size is not what differs.
+  socatBigPort = await startSocat(256 * 1024);
 } else {
   console.error("cli_bench: socat is not on PATH; the socat case is skipped");
 }
@@ -118,6 +132,17 @@ Deno.bench({
   warmup: 1,
   async fn() {
     await push(socatPort!);
+  },
+});
+
+Deno.bench({
+  name: "socat -b 262144: relay 256 MiB tcp-listen -> tcp",
+  group: "relay",
+  ignore: socatBigPort === undefined,
+  n: 5,
+  warmup: 1,
+  async fn() {
+    await push(socatBigPort!);
   },
 });
 

@@ -37,7 +37,11 @@ export interface End {
   readonly endsWithOutput: boolean;
   /** True when the relay is over once this end's output ends (a child that is done). */
   readonly endsWithInput: boolean;
-  /** The next bytes, or `null` at end of input. */
+  /**
+   * The next bytes, or `null` at end of input. A stream end reads into two
+   * buffers in turn, so a chunk stays valid until the read after the next
+   * one starts: write it out before asking twice more (the relay does).
+   */
   read(): Promise<Uint8Array | null>;
   /** Writes all of `chunk`. */
   write(chunk: Uint8Array): Promise<void>;
@@ -89,13 +93,22 @@ export function streamEnd(stream: Stream, label: string): End {
   const socket = stream instanceof tcp.TcpStream || stream instanceof unix.UnixStream
     ? stream
     : undefined;
+  // Two buffers in turn, as socat's one buffer but with a read in flight
+  // while the last chunk is written: no fresh memory per chunk.
+  const buffers = [new Uint8Array(CHUNK), new Uint8Array(CHUNK)];
+  let turn = 0;
   return {
     label,
     kind: "stream",
     socket,
     endsWithOutput: false,
     endsWithInput: false,
-    read: () => stream.read(CHUNK),
+    read: async () => {
+      const buffer = buffers[turn];
+      turn ^= 1;
+      const n = await stream.readInto(buffer);
+      return n === null ? null : buffer.subarray(0, n);
+    },
     write: (chunk) => stream.writeAll(chunk),
     closeWrite: () => stream.shutdown("w"),
     close: () => {
