@@ -6,7 +6,15 @@
  *
  * Run: `deno bench -A bench/tls_bench.ts`. Bulk moves 32 MiB per iteration
  * (the ratio does not depend on the size; 256 MiB runs are too slow for a
- * shared CI machine).
+ * shared CI machine). Without `--allow-ffi` it needs `--allow-sys` (netkit's
+ * client reads `node:tls` root certificates, which Deno guards with it).
+ *
+ * The raw handshake baseline is what `Deno.connectTls` gives: its socket
+ * keeps Nagle's algorithm on (a `TlsConn` has no `setNoDelay`), and the
+ * server's `handshake()` settles about 40 ms after the client's (the client's
+ * last flight waits for a delayed ACK). The startTls case shows the same
+ * handshake over a `TcpConn` with `setNoDelay(true)`. `bench/node_tls.mjs`
+ * runs the three workloads on Node's `tls`.
  *
  * @module
  */
@@ -134,6 +142,26 @@ Deno.bench(
         Deno.connectTls({ hostname: "localhost", port: listener.addr.port, caCerts: [ca] }),
         listener.accept(),
       ]);
+      await Promise.all([client.handshake(), server.handshake()]);
+      client.close();
+      server.close();
+    }
+    listener.close();
+  },
+);
+
+Deno.bench(
+  `raw Deno TLS ${HANDSHAKES} handshakes, startTls over a no-delay TcpConn`,
+  { group: "tls handshakes" },
+  async () => {
+    const listener = Deno.listenTls({ hostname: HOST, port: 0, cert, key });
+    for (let i = 0; i < HANDSHAKES; i++) {
+      const [tcp, server] = await Promise.all([
+        Deno.connect({ hostname: HOST, port: listener.addr.port }),
+        listener.accept(),
+      ]);
+      tcp.setNoDelay(true);
+      const client = await Deno.startTls(tcp, { hostname: "localhost", caCerts: [ca] });
       await Promise.all([client.handshake(), server.handshake()]);
       client.close();
       server.close();
