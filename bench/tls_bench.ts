@@ -6,7 +6,8 @@
  *
  * Run: `deno bench -A bench/tls_bench.ts`. Bulk moves 32 MiB per iteration
  * (the ratio does not depend on the size; 256 MiB runs are too slow for a
- * shared CI machine). Without `--allow-ffi` it needs `--allow-sys` (netkit's
+ * shared CI machine). Bulk and ping-pong time the transfer only: the
+ * connection and its handshake are made before the clock starts. Without `--allow-ffi` it needs `--allow-sys` (netkit's
  * client reads `node:tls` root certificates, which Deno guards with it).
  *
  * The raw handshake baseline is what `Deno.connectTls` gives: its socket
@@ -68,56 +69,67 @@ async function netkitPair() {
 
 const chunk = new Uint8Array(CHUNK).fill(7);
 
-Deno.bench("raw Deno TLS bulk 32 MiB", { group: "tls bulk", baseline: true }, async () => {
+Deno.bench("raw Deno TLS bulk 32 MiB", { group: "tls bulk", baseline: true }, async (ctx) => {
   const [client, server, listener] = await rawPair();
   const sink = new Uint8Array(256 * 1024);
+  ctx.start();
   const reading = (async () => {
     let got = 0;
     while (got < BULK_BYTES) got += (await server.read(sink)) ?? 0;
   })();
   for (let sent = 0; sent < BULK_BYTES; sent += CHUNK) await rawWriteAll(client, chunk);
   await reading;
+  ctx.end();
   client.close();
   server.close();
   listener.close();
 });
 
-Deno.bench("netkit TLS bulk 32 MiB", { group: "tls bulk" }, async () => {
+Deno.bench("netkit TLS bulk 32 MiB", { group: "tls bulk" }, async (ctx) => {
   const { client, server, listener } = await netkitPair();
+  ctx.start();
   const reading = (async () => {
     let got = 0;
     while (got < BULK_BYTES) got += (await server.read(256 * 1024))?.length ?? 0;
   })();
   for (let sent = 0; sent < BULK_BYTES; sent += CHUNK) await client.writeAll(chunk);
   await reading;
+  ctx.end();
   client.close();
   server.close();
   await listener[Symbol.asyncDispose]();
 });
 
-Deno.bench("raw Deno TLS ping-pong 64 B", { group: "tls ping-pong", baseline: true }, async () => {
-  const [client, server, listener] = await rawPair();
-  const out = new Uint8Array(PING_SIZE);
-  const a = new Uint8Array(PING_SIZE);
-  const b = new Uint8Array(PING_SIZE);
-  const echo = (async () => {
+Deno.bench(
+  "raw Deno TLS ping-pong 64 B",
+  { group: "tls ping-pong", baseline: true },
+  async (ctx) => {
+    const [client, server, listener] = await rawPair();
+    ctx.start();
+    const out = new Uint8Array(PING_SIZE);
+    const a = new Uint8Array(PING_SIZE);
+    const b = new Uint8Array(PING_SIZE);
+    const echo = (async () => {
+      for (let i = 0; i < PING_ROUNDS; i++) {
+        await rawReadExact(server, b);
+        await rawWriteAll(server, b);
+      }
+    })();
     for (let i = 0; i < PING_ROUNDS; i++) {
-      await rawReadExact(server, b);
-      await rawWriteAll(server, b);
+      await rawWriteAll(client, out);
+      await rawReadExact(client, a);
     }
-  })();
-  for (let i = 0; i < PING_ROUNDS; i++) {
-    await rawWriteAll(client, out);
-    await rawReadExact(client, a);
-  }
-  await echo;
-  client.close();
-  server.close();
-  listener.close();
-});
+    await echo;
+    ctx.end();
+    client.close();
+    server.close();
+    listener.close();
+  },
+);
 
-Deno.bench("netkit TLS ping-pong 64 B", { group: "tls ping-pong" }, async () => {
+Deno.bench("netkit TLS ping-pong 64 B", { group: "tls ping-pong" }, async (ctx) => {
   const { client, server, listener } = await netkitPair();
+  ctx.start();
   const out = new Uint8Array(PING_SIZE);
   const echo = (async () => {
     for (let i = 0; i < PING_ROUNDS; i++) await server.writeAll(await server.readExact(PING_SIZE));
@@ -127,6 +139,7 @@ Deno.bench("netkit TLS ping-pong 64 B", { group: "tls ping-pong" }, async () => 
     await client.readExact(PING_SIZE);
   }
   await echo;
+  ctx.end();
   client.close();
   server.close();
   await listener[Symbol.asyncDispose]();
