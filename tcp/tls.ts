@@ -42,7 +42,11 @@ export interface TlsHandshakeInfo {
 
 /** Options of {@linkcode startTls}. */
 export interface StartTlsOptions extends DeadlineOptions {
-  /** Extra trusted CA certificates (PEM), added to the runtime's roots. */
+  /**
+   * The trusted CA certificates (PEM), in place of the runtime's roots (as
+   * Node's `ca` and Go's `RootCAs`; default: the runtime's roots, which
+   * include `DENO_CERT`).
+   */
   caCerts?: string[];
   /** The name to verify and send as SNI (default: the host connected to). */
   serverName?: string;

@@ -7,8 +7,8 @@
  * arbitrary option objects succeed or fail with a NetError. Frames of
  * arbitrary sizes, written in arbitrary pieces over a real TLS connection,
  * are read back exactly with `readExact`. Also: `noDelay` reaches the TCP
- * socket on every path, and `caCerts` without `--allow-sys` is
- * `access_denied`. Traffic stays on loopback, with the test certificates of
+ * socket on every path, and `caCerts` replaces the runtime's roots (no
+ * `--allow-sys` needed). Traffic stays on loopback, with the test certificates of
  * `_tls_helpers.ts`.
  */
 import assert from "node:assert/strict";
@@ -469,37 +469,67 @@ Deno.test("noDelay reaches the TCP socket: listenTls's accepted streams (inherit
   }
 });
 
-Deno.test("connectTls with caCerts but no --allow-sys: access_denied naming the flag, the connection closed at once", async () => {
+Deno.test("caCerts are the trusted roots, in place of the runtime's (DENO_CERT), and need no --allow-sys", async () => {
   await using listener = tcp.listenTls({
     hostname: "127.0.0.1",
     port: 0,
     cert: certs.leaf.cert,
     key: certs.leaf.key,
   });
-  const accepted = listener.accept();
+  const ca = `${certs.dir}/ca-for-deno-cert.pem`;
+  await Deno.writeTextFile(ca, certs.ca);
+  // The self-signed leaf stands in for another CA: it signed nothing the server sends.
   const script = `import { connectTls } from ${
     JSON.stringify(import.meta.resolve("../tcp/mod.ts"))
   };
-try {
-  await connectTls("localhost", ${listener.addr.port}, { caCerts: [Deno.args[0]] });
-  console.log("connected");
-} catch (error) {
-  console.log(error.code, error.message);
+const [port, other, mine] = [Number(Deno.args[0]), Deno.args[1], Deno.args[2]];
+for (const caCerts of [undefined, [other], [mine]]) {
+  try {
+    const stream = await connectTls("localhost", port, caCerts ? { caCerts } : {});
+    stream.close();
+    console.log("connected");
+  } catch (error) {
+    console.log(error.code, error.message);
+  }
 }`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-lock", "--allow-net=127.0.0.1,localhost", "--allow-read", "-", certs.ca],
+    args: [
+      "run",
+      "--no-lock",
+      "--allow-net=127.0.0.1,localhost",
+      "-",
+      String(listener.addr.port),
+      certs.selfSigned.cert,
+      certs.ca,
+    ],
+    env: { DENO_CERT: ca },
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const serving = (async () => {
+    for (let i = 0; i < 3; i++) {
+      const stream = await listener.accept({ timeout: 10_000 });
+      await outcome(() => stream.handshake({ timeout: 10_000 }));
+      stream.close();
+    }
+  })();
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(script));
   await writer.close();
   const { stdout, stderr, success } = await child.output();
+  await serving;
   assert.ok(success, new TextDecoder().decode(stderr));
-  const line = new TextDecoder().decode(stdout).trim();
-  assert.match(line, /^access_denied .*--allow-sys/);
-  await using server = await accepted;
-  const ended = await outcome(() => server.handshake({ timeout: 5000 }));
-  assert.ok(!ended.ok && ended.error.code === "handshake_failed", "the client closed its side");
+  const [runtimeRoots, other, mine] = new TextDecoder().decode(stdout).trim().split("\n");
+  assert.equal(
+    runtimeRoots,
+    "connected",
+    "without caCerts: the runtime's roots, DENO_CERT among them",
+  );
+  assert.match(
+    other,
+    /^handshake_failed .*unknown issuer/,
+    "caCerts without the CA: DENO_CERT no longer counts",
+  );
+  assert.equal(mine, "connected", "caCerts holding the CA");
 });
