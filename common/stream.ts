@@ -835,7 +835,45 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * b.close();
    * ```
    */
-  async writeAll(data: Uint8Array | string, options?: DeadlineOptions): Promise<void> {
+  writeAll(data: Uint8Array | string, options?: DeadlineOptions): Promise<void> {
+    // Fast path, kept out of the async function: bytes, no deadline, nothing
+    // against writing, the lock free. The first write usually takes it all.
+    if (
+      options === undefined && data instanceof Uint8Array && !this.#closed && !this.#writeShut &&
+      this.#failure === null && this.#writeLock.tryAcquire()
+    ) {
+      let attempt: Promise<number>;
+      try {
+        attempt = this.#transport.write(data);
+      } catch (error) {
+        this.#writeLock.release();
+        return Promise.reject(this.#writeAllFailed(error, 0));
+      }
+      return attempt.then(
+        (n) => n >= data.length ? this.#writeLock.release() : this.#writeRest(data, n),
+        (error) => {
+          this.#writeLock.release();
+          throw this.#writeAllFailed(error, 0);
+        },
+      );
+    }
+    return this.#writeAll(data, options);
+  }
+
+  /** The rest of a fast-path `writeAll` whose first write took `written` bytes (the lock held). */
+  async #writeRest(bytes: Uint8Array, written: number): Promise<void> {
+    try {
+      while (written < bytes.length) {
+        written += await this.#transport.write(bytes.subarray(written));
+      }
+    } catch (error) {
+      throw this.#writeAllFailed(error, written);
+    } finally {
+      this.#writeLock.release();
+    }
+  }
+
+  async #writeAll(data: Uint8Array | string, options: DeadlineOptions | undefined): Promise<void> {
     const bytes = toBytes("writeAll", data);
     let deadline: Deadline | undefined;
     try {
