@@ -348,7 +348,9 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   /** Hands out the next `n` buffered bytes as a view (never written again). */
   #take(n: number): Uint8Array {
-    const out = this.#buffer.subarray(this.#start, this.#start + n);
+    // A view made directly (subarray goes through the species constructor, slower in V8).
+    const buffer = this.#buffer;
+    const out = new Uint8Array(buffer.buffer, buffer.byteOffset + this.#start, n);
     this.#start += n;
     this.#shared = true;
     return out;
