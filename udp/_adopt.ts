@@ -11,7 +11,8 @@
 import { NetError } from "../common/errors.ts";
 import type { Native } from "../common/_native/libc.ts";
 import { identify } from "../common/_native/fd.ts";
-import { DatagramEngine, inetAddress } from "../common/_native/datagram.ts";
+import { DatagramEngine } from "../common/_native/datagram.ts";
+import { encodeSockaddr } from "../common/_native/descriptor.ts";
 import { DEFAULT_BUFFER_SIZE } from "./_open.ts";
 import { UdpSocket } from "./socket.ts";
 import { UnixDatagramClient } from "./unix_client.ts";
@@ -22,11 +23,6 @@ function nonBlocking(n: Native, fd: number, op: string, label: string): void {
   if (flags < 0 || n.sym.fcntl3(fd, p.F_SETFL, flags | p.O_NONBLOCK) < 0) {
     throw n.fail("fcntl(O_NONBLOCK)", op, label);
   }
-}
-
-/** An IPv4 address as an IPv4-mapped IPv6 one, for an IPv6 socket. */
-function mapped(hostname: string): string {
-  return hostname.includes(":") ? hostname : `::ffff:${hostname}`;
 }
 
 /**
@@ -55,7 +51,7 @@ export function adoptUdp(n: Native, fd: number, local: Deno.NetAddr, op: string)
     addr: local,
     receive: (buffer?: Uint8Array) => engine.receive(buffer ?? new Uint8Array(DEFAULT_BUFFER_SIZE)),
     send: (data: Uint8Array, to: Deno.NetAddr) =>
-      engine.send(data, inetAddress(n, v6 ? mapped(to.hostname) : to.hostname, to.port), "sendTo"),
+      engine.send(data, encodeSockaddr(n, to.hostname, to.port, v6), "sendTo"),
     close: () => void engine.close(),
     joinMulticastV4: noMulticast,
     joinMulticastV6: noMulticast,

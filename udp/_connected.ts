@@ -16,39 +16,11 @@
  * @module
  */
 
-import { isIP } from "node:net";
-import { addressToBytes } from "../common/address.ts";
+import { encodeSockaddr } from "../common/_native/descriptor.ts";
 import { errorCodeOf, NetError } from "../common/errors.ts";
 import type { Native } from "../common/_native/libc.ts";
 import { POLLERR, POLLHUP, POLLNVAL, Waiter } from "../common/_native/wait.ts";
 import type { Family } from "./_address.ts";
-
-/** The kernel's name of `hostname:port` for a socket of `family` (IPv4 on a dual socket: `::ffff:`). */
-export function sockaddrOf(n: Native, family: Family, hostname: string, port: number): Uint8Array {
-  const p = n.platform;
-  const [host, scope] = hostname.split("%");
-  if (family === "v4") {
-    const addr = new Uint8Array(16);
-    const view = new DataView(addr.buffer);
-    view.setUint16(0, p.AF_INET, true);
-    view.setUint16(2, port);
-    addr.set(addressToBytes(host), 4);
-    return addr;
-  }
-  const addr = new Uint8Array(28);
-  const view = new DataView(addr.buffer);
-  view.setUint16(0, p.AF_INET6, true);
-  view.setUint16(2, port);
-  if (isIP(host) === 4) {
-    addr[18] = 0xff;
-    addr[19] = 0xff;
-    addr.set(addressToBytes(host), 20);
-  } else {
-    addr.set(addressToBytes(host), 8);
-  }
-  if (scope !== undefined && /^\d+$/.test(scope)) view.setUint32(24, Number(scope), true);
-  return addr;
-}
 
 /**
  * connect(2): from now on the kernel receives only from `hostname:port`
@@ -66,7 +38,7 @@ export function kernelConnect(
   op: string,
   label: string | undefined,
 ): void {
-  const addr = sockaddrOf(n, family, hostname, port);
+  const addr = encodeSockaddr(n, hostname, port, family !== "v4");
   if (n.sym.connect(fd, addr, addr.length) !== 0) throw n.fail("connect", op, label);
 }
 
@@ -95,7 +67,7 @@ export function kernelDisconnect(
   new DataView(nameLength.buffer).setUint32(0, name.length, true);
   if (n.sym.getsockname(fd, name, nameLength) !== 0) throw n.fail("getsockname", op, label);
   if (new DataView(name.buffer).getUint16(2) !== 0) return;
-  const addr = sockaddrOf(n, family, local.hostname, local.port);
+  const addr = encodeSockaddr(n, local.hostname, local.port, family !== "v4");
   if (n.sym.bind(fd, addr, addr.length) !== 0) throw n.fail("bind", op, label);
 }
 

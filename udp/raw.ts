@@ -15,7 +15,8 @@ import { NetError } from "../common/errors.ts";
 import { invalidArgument, type Schema, validateOptions } from "../common/_options.ts";
 import { toBytes } from "../common/_bytes.ts";
 import type { SocketOptionName, SocketOptionValues, WritableOptionName } from "../common/native.ts";
-import { type DatagramEngine, inetAddress, openDatagram } from "../common/_native/datagram.ts";
+import { type DatagramEngine, openDatagram } from "../common/_native/datagram.ts";
+import { encodeSockaddr } from "../common/_native/descriptor.ts";
 import type { NativeSocket } from "../common/_native/socket.ts";
 import { resolveFor } from "./_address.ts";
 import { DatagramSocket } from "./datagram.ts";
@@ -249,7 +250,7 @@ export class RawSocket extends DatagramSocket<RawDatagram> {
         { op: "sendTo", address: ip, field: "host" },
       );
     }
-    return inetAddress(this.#engine.n, ip);
+    return encodeSockaddr(this.#engine.n, ip);
   }
 
   /**
@@ -407,7 +408,7 @@ export async function bindRaw(options?: BindRawOptions): Promise<RawSocket> {
       if (isIP(hostname) === 0) {
         hostname = await resolveFor(op, family === "inet" ? "v4" : "v6", hostname, "hostname");
       }
-      engine.bind(inetAddress(engine.n, hostname), op);
+      engine.bind(encodeSockaddr(engine.n, hostname), op);
     }
   } catch (error) {
     await engine.close();

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { addressToBytes, bytesToAddress } from "../address.ts";
+import { bytesToAddress } from "../address.ts";
 import { closedError } from "../_errors.ts";
 import type { NetError } from "../errors.ts";
 import { hold, type Native, native, unhold } from "./libc.ts";
@@ -37,35 +37,6 @@ const MAX_BACKOFF_MS = 50;
 
 /** The address families the engine encodes and decodes. */
 export type EngineFamily = "inet" | "inet6" | "unix";
-
-/**
- * A `sockaddr` encoded for `sendto`/`bind`/`connect`: AF_INET with an IPv4
- * address, AF_INET6 with an IPv6 one (`port` 0 for raw sockets).
- *
- * @param n The opened library.
- * @param address An IP literal.
- * @param port The port (or 0).
- * @param scopeId The IPv6 scope (interface index).
- */
-export function inetAddress(n: Native, address: string, port = 0, scopeId = 0): Uint8Array {
-  const bytes = addressToBytes(address);
-  const p = n.platform;
-  if (bytes.length === 4) {
-    const out = new Uint8Array(16);
-    const view = new DataView(out.buffer);
-    view.setUint16(0, p.AF_INET, true);
-    view.setUint16(2, port, false);
-    out.set(bytes, 4);
-    return out;
-  }
-  const out = new Uint8Array(28);
-  const view = new DataView(out.buffer);
-  view.setUint16(0, p.AF_INET6, true);
-  view.setUint16(2, port, false);
-  out.set(bytes, 8);
-  view.setUint32(24, scopeId, true);
-  return out;
-}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -46,7 +46,6 @@ const valueView = new DataView(value.buffer);
 const valueLength = new Uint8Array(4);
 const valueLength32 = new Uint32Array(valueLength.buffer);
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
 function intOption(n: Native, fd: number, option: number): number | undefined {
   valueLength32[0] = 4;
@@ -103,38 +102,38 @@ export function decodeSockaddr(
 }
 
 /**
- * Encodes an IP address and port as a `sockaddr_in` or `sockaddr_in6`.
+ * Encodes an IP literal and port as the kernel's `sockaddr_in` or
+ * `sockaddr_in6` (the one encoder of IP names for every native socket).
  *
  * @param n The opened library.
- * @param hostname An IPv4 or IPv6 literal.
- * @param port The port.
- * @param v6 Whether the socket is IPv6 (an IPv4 address is then mapped).
+ * @param hostname An IPv4 or IPv6 literal; a numeric `%scope` suffix sets
+ *   the IPv6 scope (interface index).
+ * @param port The port (0 for raw sockets, or to let the kernel choose).
+ * @param v6Socket Whether the socket is IPv6: an IPv4 address is then
+ *   mapped (`::ffff:a.b.c.d`).
  */
-export function encodeSockaddr(n: Native, hostname: string, port: number, v6: boolean): Uint8Array {
+export function encodeSockaddr(
+  n: Native,
+  hostname: string,
+  port = 0,
+  v6Socket = false,
+): Uint8Array {
   const p = n.platform;
-  let bytes = addressToBytes(hostname.split("%")[0]);
-  if (v6 && bytes.length === 4) {
+  const [host, scope] = hostname.split("%");
+  let bytes = addressToBytes(host);
+  if (v6Socket && bytes.length === 4) {
     const mapped = new Uint8Array(16);
     mapped[10] = mapped[11] = 0xff;
     mapped.set(bytes, 12);
     bytes = mapped;
   }
-  const out = new Uint8Array(bytes.length === 4 ? 16 : 28);
-  const family = bytes.length === 4 ? p.AF_INET : p.AF_INET6;
-  out[0] = family & 0xff;
-  out[1] = family >> 8;
-  out[2] = port >> 8;
-  out[3] = port & 0xff;
-  out.set(bytes, bytes.length === 4 ? 4 : 8);
-  return out;
-}
-
-/** The sockaddr of a unix path (abstract when it starts with `"\0"`). */
-export function encodeUnixSockaddr(n: Native, path: string): Uint8Array {
-  const bytes = encoder.encode(path);
-  const out = new Uint8Array(2 + bytes.length + (path.startsWith("\0") ? 0 : 1));
-  out[0] = n.platform.AF_UNIX;
-  out.set(bytes, 2);
+  const v4 = bytes.length === 4;
+  const out = new Uint8Array(v4 ? 16 : 28);
+  const view = new DataView(out.buffer);
+  view.setUint16(0, v4 ? p.AF_INET : p.AF_INET6, true);
+  view.setUint16(2, port, false);
+  out.set(bytes, v4 ? 4 : 8);
+  if (!v4 && scope !== undefined && /^\d+$/.test(scope)) view.setUint32(24, Number(scope), true);
   return out;
 }
 
