@@ -103,6 +103,13 @@ export class SchedulerCore implements TimerHost, ThreadHost, WaiterTimers {
     }
   }
 
+  /** The timer that fires next: the due-now queue's first or the heap's top, by (due, seq). */
+  #earliest(): TimerEntry | undefined {
+    const queued = this.#heap.items[0];
+    const first = this.#nowFirst();
+    return first !== undefined && (queued === undefined || before(first, queued)) ? first : queued;
+  }
+
   /** Forgets the due-now queue's fired and cancelled slots. */
   #nowCompact(): void {
     const head = this.#nowHead;
@@ -155,38 +162,27 @@ export class SchedulerCore implements TimerHost, ThreadHost, WaiterTimers {
 
   #fireDue = (): void => {
     const heap = this.#heap;
-    const items = heap.items;
     const now = this.#clock.now();
     const limit = this.#seq;
     let fired = 0;
     this.#firing = true;
     try {
       for (;;) {
-        const queued = items[0];
-        const first = this.#nowFirst();
-        if (first !== undefined && (queued === undefined || before(first, queued))) {
-          if (first.at > now || first.seq >= limit) break;
+        const next = this.#earliest();
+        if (next === undefined || next.at > now || next.seq >= limit) break;
+        if (next.index === DUE_NOW) {
           this.#now[this.#nowHead++] = undefined;
-          first.index = -1;
-          fired++;
-          this.#fire(first, now);
-          continue;
-        }
-        if (queued === undefined || queued.at > now || queued.seq >= limit) break;
-        heap.pop();
+          next.index = -1;
+        } else heap.pop();
         fired++;
-        this.#fire(queued, now);
+        this.#fire(next, now);
       }
     } finally {
       this.#firing = false;
       this.#nowCompact();
     }
     if (fired > 0) dispatched(fired);
-    const queued = items[0];
-    const first = this.#nowFirst();
-    const next = first !== undefined && (queued === undefined || before(first, queued))
-      ? first
-      : queued;
+    const next = this.#earliest();
     if (next !== undefined) this.#arm(next.at);
   };
 
