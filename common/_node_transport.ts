@@ -3,9 +3,9 @@
  * `node:net` Socket made from a descriptor (`new net.Socket({ fd })`) as a
  * {@linkcode StreamTransport}, a listening descriptor as an accept source
  * (one `accept4` per accept, each connection then over `node:net`), and a
- * regular file or character device read and written through the C library. The stream and listener
- * classes above them do not change: these are one more transport for the
- * single-flight core.
+ * regular file or character device read and written through the C library.
+ * The stream and listener classes above them do not change: these are one
+ * more transport for the single-flight core.
  *
  * @module
  */
@@ -16,7 +16,8 @@ import type { StreamTransport } from "./stream.ts";
 import type { AcceptSource } from "./listener.ts";
 import { hold, idle, type Native, native, unhold } from "./_native/libc.ts";
 import { identify } from "./_native/fd.ts";
-import { decodeSockaddr, socketName } from "./_native/descriptor.ts";
+import { decodeSockaddr, setNonBlocking, socketName } from "./_native/descriptor.ts";
+import { describeAddress } from "./_address.ts";
 import { runtimeSocket } from "./_native/socket.ts";
 import { POLLIN, POLLOUT, Waiter } from "./_native/wait.ts";
 
@@ -257,6 +258,7 @@ export class AdoptedAcceptSource implements AcceptSource<NodeStreamTransport> {
   readonly #waiter: Waiter;
   readonly #peer = new Uint8Array(128);
   readonly #peerLength = new Uint8Array(4);
+  readonly #peerLengthView = new DataView(this.#peerLength.buffer);
   readonly #transport: "tcp" | "unix";
   readonly addr: Deno.Addr;
   #closed = false;
@@ -273,17 +275,14 @@ export class AdoptedAcceptSource implements AcceptSource<NodeStreamTransport> {
     this.#fd = fd;
     this.addr = addr;
     this.#transport = addr.transport === "unix" ? "unix" : "tcp";
-    this.#waiter = new Waiter("accept", "accepting on an adopted listener", label(addr));
-    const flags = n.sym.fcntl(fd, n.platform.F_GETFL);
-    if (flags >= 0 && (flags & n.platform.O_NONBLOCK) === 0) {
-      n.sym.fcntl3(fd, n.platform.F_SETFL, flags | n.platform.O_NONBLOCK);
-    }
+    setNonBlocking(n, fd, "accept", describeAddress(addr));
+    this.#waiter = new Waiter("accept", "accepting on an adopted listener", describeAddress(addr));
     hold();
   }
 
   async accept(): Promise<NodeStreamTransport> {
     const n = this.#n;
-    const lengthView = new DataView(this.#peerLength.buffer);
+    const lengthView = this.#peerLengthView;
     for (;;) {
       if (this.#closed) {
         await this.#gone;
@@ -301,7 +300,7 @@ export class AdoptedAcceptSource implements AcceptSource<NodeStreamTransport> {
       if (errno === "EAGAIN") {
         await this.#waiter.wait(this.#fd, POLLIN);
       } else if (errno !== "EINTR" && errno !== "ECONNABORTED") {
-        throw n.fail("accept4", "accept", label(this.addr));
+        throw n.fail("accept4", "accept", describeAddress(this.addr));
       }
     }
   }
@@ -332,12 +331,6 @@ export class AdoptedAcceptSource implements AcceptSource<NodeStreamTransport> {
   get gone(): Promise<void> {
     return this.#gone ?? Promise.resolve();
   }
-}
-
-function label(addr: Deno.Addr): string {
-  return addr.transport === "unix"
-    ? (addr as Deno.UnixAddr).path
-    : `${(addr as Deno.NetAddr).hostname}:${(addr as Deno.NetAddr).port}`;
 }
 
 /**

@@ -12,18 +12,10 @@ import { NetError } from "../common/errors.ts";
 import type { Native } from "../common/_native/libc.ts";
 import { identify } from "../common/_native/fd.ts";
 import { DatagramEngine } from "../common/_native/datagram.ts";
-import { encodeSockaddr } from "../common/_native/descriptor.ts";
+import { encodeSockaddr, setNonBlocking } from "../common/_native/descriptor.ts";
 import { DEFAULT_BUFFER_SIZE } from "./_open.ts";
 import { UdpSocket } from "./socket.ts";
 import { UnixDatagramClient } from "./unix_client.ts";
-
-function nonBlocking(n: Native, fd: number, op: string, label: string): void {
-  const p = n.platform;
-  const flags = n.sym.fcntl(fd, p.F_GETFL);
-  if (flags < 0 || n.sym.fcntl3(fd, p.F_SETFL, flags | p.O_NONBLOCK) < 0) {
-    throw n.fail("fcntl(O_NONBLOCK)", op, label);
-  }
-}
 
 /**
  * A `UdpSocket` over a UDP descriptor, which it owns from now on.
@@ -35,7 +27,7 @@ function nonBlocking(n: Native, fd: number, op: string, label: string): void {
  */
 export function adoptUdp(n: Native, fd: number, local: Deno.NetAddr, op: string): UdpSocket {
   const label = `fd ${fd}`;
-  nonBlocking(n, fd, op, label);
+  setNonBlocking(n, fd, op, label);
   const v6 = local.hostname.includes(":");
   const engine = new DatagramEngine(fd, v6 ? "inet6" : "inet", op, label);
   const noMulticast = () =>
@@ -78,7 +70,7 @@ export function adoptUnixDatagram(
   op: string,
 ): UnixDatagramClient {
   const label = `fd ${fd}`;
-  nonBlocking(n, fd, op, label);
+  setNonBlocking(n, fd, op, label);
   const engine = new DatagramEngine(fd, "unix", op, local === "" ? label : local);
   const bound = local === "" ? null : {
     resource: engine,

@@ -224,6 +224,21 @@ export function duplicate(n: Native, fd: number, op: string): number {
   return copy;
 }
 
+/**
+ * Puts `fd` in non-blocking mode (`O_NONBLOCK`, a flag of the open file
+ * description, which its duplicates share).
+ *
+ * @throws {NetError} the mapped errno when fcntl fails.
+ */
+export function setNonBlocking(n: Native, fd: number, op: string, address?: string): void {
+  const p = n.platform;
+  const flags = n.sym.fcntl(fd, p.F_GETFL);
+  if (flags >= 0 && (flags & p.O_NONBLOCK) !== 0) return;
+  if (flags < 0 || n.sym.fcntl3(fd, p.F_SETFL, flags | p.O_NONBLOCK) < 0) {
+    throw n.fail("fcntl(O_NONBLOCK)", op, address);
+  }
+}
+
 /** Sets close-on-exec on a descriptor netkit now owns (children get it only when handed it). */
 export function setCloseOnExec(n: Native, fd: number): void {
   const flags = n.sym.fcntl(fd, n.platform.F_GETFD);
