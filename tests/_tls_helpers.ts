@@ -4,6 +4,8 @@
  * for another name, a self-signed leaf and a client certificate.
  */
 
+import { listenTls, type ListenTlsOptions, type TlsListener } from "../tcp/mod.ts";
+
 /** PEM text of one certificate and its key, and their paths. */
 export interface Pair {
   cert: string;
@@ -141,4 +143,15 @@ export async function makeCerts(): Promise<TestCerts> {
     client,
     remove: () => Deno.remove(dir, { recursive: true }),
   };
+}
+
+/**
+ * A TLS listener on 127.0.0.1 (a free port) serving `pair`, with any other
+ * `listenTls` options.
+ */
+export function tlsServer(
+  pair: Pair,
+  extra: Omit<ListenTlsOptions, "cert" | "key"> = {},
+): TlsListener {
+  return listenTls({ hostname: "127.0.0.1", port: 0, cert: pair.cert, key: pair.key, ...extra });
 }

@@ -12,7 +12,7 @@ import * as udp from "../udp/mod.ts";
 import { rejectsWith } from "./_helpers.ts";
 import { tcpPair } from "./_tcp_helpers.ts";
 import { tempDir } from "./_unix_util.ts";
-import { makeCerts } from "./_tls_helpers.ts";
+import { makeCerts, tlsServer } from "./_tls_helpers.ts";
 import {
   inetTable,
   loopbackSockaddr,
@@ -510,12 +510,7 @@ Deno.test("tcp listen({ backlog }) is the kernel's queue (ss reports it)", async
 Deno.test("TLS: fileno, options and abort reach the TCP socket under the session; startTls keeps it", async () => {
   const certs = await makeCerts();
   try {
-    await using listener = tcp.listenTls({
-      hostname: "127.0.0.1",
-      port: 0,
-      cert: certs.leaf.cert,
-      key: certs.leaf.key,
-    });
+    await using listener = tlsServer(certs.leaf);
     const accepting = listener.accept();
     await using client = await tcp.connectTls("localhost", listener.addr.port, {
       caCerts: [certs.ca],

@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import * as tcp from "../tcp/mod.ts";
 import { anything, deadlineValue, label, options, type Outcome, outcome, params } from "./_fuzz.ts";
-import { makeCerts, type TestCerts } from "./_tls_helpers.ts";
+import { makeCerts, type TestCerts, tlsServer } from "./_tls_helpers.ts";
 
 const certs: TestCerts = await makeCerts();
 globalThis.addEventListener("unload", () => Deno.removeSync(certs.dir, { recursive: true }));
@@ -263,13 +263,7 @@ Deno.test("connectTls and startTls with valid options connect and agree on the A
       fc.boolean(),
       async (opts, serverAlpn, upgrade) => {
         const clientAlpn = (opts as { alpnProtocols?: string[] }).alpnProtocols;
-        await using listener = tcp.listenTls({
-          hostname: "127.0.0.1",
-          port: 0,
-          cert: certs.leaf.cert,
-          key: certs.leaf.key,
-          alpnProtocols: serverAlpn,
-        });
+        await using listener = tlsServer(certs.leaf, { alpnProtocols: serverAlpn });
         const accepted = listener.accept({ timeout: 5000 });
         const overlap = !serverAlpn?.length || !clientAlpn?.length ||
           agreed(serverAlpn, clientAlpn) !== null;
@@ -310,12 +304,7 @@ const connectTimeout = deadlineValue.map((value) =>
 );
 
 Deno.test("connectTls and TlsStream.handshake with arbitrary option objects succeed or fail with a NetError", async () => {
-  const listener = tcp.listenTls({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: certs.leaf.cert,
-    key: certs.leaf.key,
-  });
+  const listener = tlsServer(certs.leaf);
   const handshakeOptions: unknown[] = [];
   const handlers: Promise<void>[] = [];
   // Every connection a client made is served: a handshake with the run's options, then one that
@@ -387,12 +376,7 @@ function frame(index: number, size: number): Uint8Array {
 }
 
 Deno.test("frames of arbitrary sizes written in arbitrary pieces over TLS are read back exactly with readExact, both ways", async () => {
-  await using listener = tcp.listenTls({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: certs.leaf.cert,
-    key: certs.leaf.key,
-  });
+  await using listener = tlsServer(certs.leaf);
   const accepted = listener.accept();
   await using client = await tcp.connectTls("localhost", listener.addr.port, {
     caCerts: [certs.ca],
@@ -435,13 +419,7 @@ Deno.test("frames of arbitrary sizes written in arbitrary pieces over TLS are re
 
 Deno.test("noDelay reaches the TCP socket: listenTls's accepted streams (inherited from the listener), connectTls's and startTls's (the upgraded stream's own)", async () => {
   for (const noDelay of [undefined, true, false]) {
-    await using listener = tcp.listenTls({
-      hostname: "127.0.0.1",
-      port: 0,
-      cert: certs.leaf.cert,
-      key: certs.leaf.key,
-      noDelay,
-    });
+    await using listener = tlsServer(certs.leaf, { noDelay });
     const accepted = listener.accept();
     await using client = await tcp.connectTls("localhost", listener.addr.port, {
       caCerts: [certs.ca],
@@ -470,12 +448,7 @@ Deno.test("noDelay reaches the TCP socket: listenTls's accepted streams (inherit
 });
 
 Deno.test("caCerts are the trusted roots, in place of the runtime's (DENO_CERT), and need no --allow-sys", async () => {
-  await using listener = tcp.listenTls({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: certs.leaf.cert,
-    key: certs.leaf.key,
-  });
+  await using listener = tlsServer(certs.leaf);
   const ca = `${certs.dir}/ca-for-deno-cert.pem`;
   await Deno.writeTextFile(ca, certs.ca);
   // The self-signed leaf stands in for another CA: it signed nothing the server sends.

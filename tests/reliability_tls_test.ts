@@ -6,9 +6,9 @@
  * the same way, and nothing is left open.
  */
 import assert from "node:assert/strict";
-import { connectTls, listenTls, type TlsListener, type TlsStream } from "../tcp/mod.ts";
+import { connectTls, type TlsListener, type TlsStream } from "../tcp/mod.ts";
 import { rejection } from "./_helpers.ts";
-import { makeCerts, type TestCerts } from "./_tls_helpers.ts";
+import { makeCerts, type TestCerts, tlsServer } from "./_tls_helpers.ts";
 
 const certs: TestCerts = await makeCerts();
 globalThis.addEventListener("unload", () => Deno.removeSync(certs.dir, { recursive: true }));
@@ -39,7 +39,7 @@ function openDescriptors(): number {
 const BIG = 64 * 1024 * 1024;
 
 function server(): TlsListener {
-  return listenTls({ hostname: "127.0.0.1", port: 0, cert: certs.leaf.cert, key: certs.leaf.key });
+  return tlsServer(certs.leaf);
 }
 
 /** A connected pair, both handshakes done. */

@@ -15,7 +15,7 @@ import {
   type TlsStream,
 } from "../tcp/mod.ts";
 import { pollable } from "../common/readiness.ts";
-import { makeCerts, type TestCerts } from "./_tls_helpers.ts";
+import { makeCerts, type TestCerts, tlsServer } from "./_tls_helpers.ts";
 
 const certs: TestCerts = await makeCerts();
 globalThis.addEventListener("unload", () => Deno.removeSync(certs.dir, { recursive: true }));
@@ -30,13 +30,7 @@ async function failure(promise: Promise<unknown>): Promise<NetError> {
 }
 
 function server(pair = certs.leaf, alpnProtocols?: string[]): TlsListener {
-  return listenTls({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: pair.cert,
-    key: pair.key,
-    alpnProtocols,
-  });
+  return tlsServer(pair, { alpnProtocols });
 }
 
 /** A connected netkit pair (client handshake done). */
