@@ -6,6 +6,7 @@
  */
 import { fdopen } from "../process/mod.ts";
 import * as tcp from "../tcp/mod.ts";
+import { rawReadExact } from "./_raw.ts";
 
 const BULK = 64 * 1024 * 1024;
 const CHUNK = new Uint8Array(64 * 1024);
@@ -82,27 +83,19 @@ async function rawBulk() {
   server.close();
 }
 
-async function readFull(conn: Deno.Conn, into: Uint8Array) {
-  for (let got = 0; got < into.length;) {
-    const n = await conn.read(into.subarray(got));
-    if (n === null) throw new Error("early end of stream");
-    got += n;
-  }
-}
-
 async function rawPingPong() {
   const { client, server } = await rawPair();
   const echo = (async () => {
     const buffer = new Uint8Array(64);
     for (let i = 0; i < ROUNDS; i++) {
-      await readFull(server, buffer);
+      await rawReadExact(server, buffer);
       await server.write(buffer);
     }
   })();
   const reply = new Uint8Array(64);
   for (let i = 0; i < ROUNDS; i++) {
     await client.write(PING);
-    await readFull(client, reply);
+    await rawReadExact(client, reply);
   }
   await echo;
   client.close();

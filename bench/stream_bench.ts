@@ -4,6 +4,7 @@
  * Run with `deno bench -A bench/stream_bench.ts`.
  */
 import { Stream } from "../common/stream.ts";
+import { rawReadExact } from "./_raw.ts";
 
 const BULK_BYTES = 256 * 1024 * 1024;
 const CHUNK = 256 * 1024;
@@ -68,20 +69,12 @@ async function netkitBulk(kind: Kind): Promise<void> {
   await cleanup();
 }
 
-async function rawReadFull(conn: Deno.Conn, buf: Uint8Array): Promise<void> {
-  for (let got = 0; got < buf.length;) {
-    const n = await conn.read(buf.subarray(got));
-    if (n === null) throw new Error("eof");
-    got += n;
-  }
-}
-
 async function rawPingPong(kind: Kind): Promise<void> {
   const [c, s, cleanup] = await rawPair(kind);
   const echo = (async () => {
     const buf = new Uint8Array(64);
     for (let i = 0; i < ROUNDS; i++) {
-      await rawReadFull(s, buf);
+      await rawReadExact(s, buf);
       await s.write(buf);
     }
   })();
@@ -89,7 +82,7 @@ async function rawPingPong(kind: Kind): Promise<void> {
   const reply = new Uint8Array(64);
   for (let i = 0; i < ROUNDS; i++) {
     await c.write(request);
-    await rawReadFull(c, reply);
+    await rawReadExact(c, reply);
   }
   await echo;
   c.close();

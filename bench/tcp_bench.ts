@@ -10,6 +10,7 @@
  */
 
 import { connect, listen } from "../tcp/mod.ts";
+import { rawReadExact } from "./_raw.ts";
 
 const HOST = "127.0.0.1";
 const BULK_BYTES = 128 * 1024 * 1024;
@@ -37,15 +38,6 @@ async function rawPair(noDelay: boolean): Promise<[Deno.TcpConn, Deno.TcpConn, D
 async function rawWriteAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   let written = 0;
   while (written < data.length) written += await conn.write(data.subarray(written));
-}
-
-async function rawReadExact(conn: Deno.Conn, buffer: Uint8Array): Promise<void> {
-  let got = 0;
-  while (got < buffer.length) {
-    const n = await conn.read(buffer.subarray(got));
-    if (n === null) throw new Error("unexpected end of stream");
-    got += n;
-  }
 }
 
 async function netkitPair() {

@@ -22,6 +22,7 @@
 
 import { connectTls, listenTls } from "../tcp/mod.ts";
 import { sampleCert } from "../examples/_tls_cert.ts";
+import { rawReadExact } from "./_raw.ts";
 
 const HOST = "127.0.0.1";
 const BULK_BYTES = 32 * 1024 * 1024;
@@ -37,15 +38,6 @@ const { ca, cert, key } = pem;
 async function rawWriteAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   let written = 0;
   while (written < data.length) written += await conn.write(data.subarray(written));
-}
-
-async function rawReadExact(conn: Deno.Conn, buffer: Uint8Array): Promise<void> {
-  let got = 0;
-  while (got < buffer.length) {
-    const n = await conn.read(buffer.subarray(got));
-    if (n === null) throw new Error("unexpected end of stream");
-    got += n;
-  }
 }
 
 async function rawPair(): Promise<[Deno.TlsConn, Deno.TlsConn, Deno.TlsListener]> {

@@ -10,6 +10,7 @@
  */
 
 import { connect, listen } from "../unix/mod.ts";
+import { rawReadExact } from "./_raw.ts";
 
 const BULK = 128 * 1024 * 1024;
 const CHUNK = 64 * 1024;
@@ -33,14 +34,6 @@ const readBuffer = new Uint8Array(CHUNK);
 
 async function rawWriteAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   for (let off = 0; off < data.length;) off += await conn.write(data.subarray(off));
-}
-
-async function rawReadExact(conn: Deno.Conn, buffer: Uint8Array): Promise<void> {
-  for (let off = 0; off < buffer.length;) {
-    const n = await conn.read(buffer.subarray(off));
-    if (n === null) throw new Error("eof");
-    off += n;
-  }
 }
 
 async function rawBulk(): Promise<void> {
