@@ -32,8 +32,23 @@ const PING_SIZE = 64;
 const HANDSHAKES = 50;
 
 const pem = await sampleCert();
-globalThis.addEventListener("unload", () => void pem[Symbol.asyncDispose]());
 const { ca, cert, key } = pem;
+// netkit's client runs on Deno's own TLS when it trusts the runtime's roots, and on node:tls
+// with `caCerts` (which it trusts exactly): both are measured. The CA joins the runtime's roots
+// through DENO_CERT, which Deno reads at the first TLS handshake of the process.
+const caFile = await Deno.makeTempFile({ suffix: ".pem" });
+await Deno.writeTextFile(caFile, ca);
+Deno.env.set("DENO_CERT", caFile);
+globalThis.addEventListener("unload", () => {
+  Deno.removeSync(caFile);
+  void pem[Symbol.asyncDispose]();
+});
+
+/** The two ways a netkit client trusts the CA, and which engine each puts it on. */
+const TRUSTS: [string, { caCerts?: string[] }][] = [
+  ["runtime roots: Deno's engine", {}],
+  ["caCerts: node:tls engine", { caCerts: [ca] }],
+];
 
 async function rawWriteAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   let written = 0;
@@ -50,10 +65,10 @@ async function rawPair(): Promise<[Deno.TlsConn, Deno.TlsConn, Deno.TlsListener]
   return [client, server, listener];
 }
 
-async function netkitPair() {
+async function netkitPair(trust: { caCerts?: string[] }) {
   const listener = listenTls({ hostname: HOST, port: 0, cert, key });
   const accepted = listener.accept();
-  const client = await connectTls("localhost", listener.addr.port, { caCerts: [ca] });
+  const client = await connectTls(HOST, listener.addr.port, { ...trust, serverName: "localhost" });
   const server = await accepted;
   await server.handshake();
   return { client, server, listener };
@@ -77,20 +92,22 @@ Deno.bench("raw Deno TLS bulk 32 MiB", { group: "tls bulk", baseline: true }, as
   listener.close();
 });
 
-Deno.bench("netkit TLS bulk 32 MiB", { group: "tls bulk" }, async (ctx) => {
-  const { client, server, listener } = await netkitPair();
-  ctx.start();
-  const reading = (async () => {
-    let got = 0;
-    while (got < BULK_BYTES) got += (await server.read(256 * 1024))?.length ?? 0;
-  })();
-  for (let sent = 0; sent < BULK_BYTES; sent += CHUNK) await client.writeAll(chunk);
-  await reading;
-  ctx.end();
-  client.close();
-  server.close();
-  await listener[Symbol.asyncDispose]();
-});
+for (const [name, trust] of TRUSTS) {
+  Deno.bench(`netkit TLS bulk 32 MiB (${name})`, { group: "tls bulk" }, async (ctx) => {
+    const { client, server, listener } = await netkitPair(trust);
+    ctx.start();
+    const reading = (async () => {
+      let got = 0;
+      while (got < BULK_BYTES) got += (await server.read(256 * 1024))?.length ?? 0;
+    })();
+    for (let sent = 0; sent < BULK_BYTES; sent += CHUNK) await client.writeAll(chunk);
+    await reading;
+    ctx.end();
+    client.close();
+    server.close();
+    await listener[Symbol.asyncDispose]();
+  });
+}
 
 Deno.bench(
   "raw Deno TLS ping-pong 64 B",
@@ -119,23 +136,27 @@ Deno.bench(
   },
 );
 
-Deno.bench("netkit TLS ping-pong 64 B", { group: "tls ping-pong" }, async (ctx) => {
-  const { client, server, listener } = await netkitPair();
-  ctx.start();
-  const out = new Uint8Array(PING_SIZE);
-  const echo = (async () => {
-    for (let i = 0; i < PING_ROUNDS; i++) await server.writeAll(await server.readExact(PING_SIZE));
-  })();
-  for (let i = 0; i < PING_ROUNDS; i++) {
-    await client.writeAll(out);
-    await client.readExact(PING_SIZE);
-  }
-  await echo;
-  ctx.end();
-  client.close();
-  server.close();
-  await listener[Symbol.asyncDispose]();
-});
+for (const [name, trust] of TRUSTS) {
+  Deno.bench(`netkit TLS ping-pong 64 B (${name})`, { group: "tls ping-pong" }, async (ctx) => {
+    const { client, server, listener } = await netkitPair(trust);
+    ctx.start();
+    const out = new Uint8Array(PING_SIZE);
+    const echo = (async () => {
+      for (let i = 0; i < PING_ROUNDS; i++) {
+        await server.writeAll(await server.readExact(PING_SIZE));
+      }
+    })();
+    for (let i = 0; i < PING_ROUNDS; i++) {
+      await client.writeAll(out);
+      await client.readExact(PING_SIZE);
+    }
+    await echo;
+    ctx.end();
+    client.close();
+    server.close();
+    await listener[Symbol.asyncDispose]();
+  });
+}
 
 Deno.bench(
   `raw Deno TLS ${HANDSHAKES} handshakes`,
@@ -175,15 +196,24 @@ Deno.bench(
   },
 );
 
-Deno.bench(`netkit TLS ${HANDSHAKES} handshakes`, { group: "tls handshakes" }, async () => {
-  const listener = listenTls({ hostname: HOST, port: 0, cert, key });
-  for (let i = 0; i < HANDSHAKES; i++) {
-    const accepted = listener.accept();
-    const client = await connectTls("localhost", listener.addr.port, { caCerts: [ca] });
-    const server = await accepted;
-    await server.handshake();
-    client.close();
-    server.close();
-  }
-  await listener[Symbol.asyncDispose]();
-});
+for (const [name, trust] of TRUSTS) {
+  Deno.bench(
+    `netkit TLS ${HANDSHAKES} handshakes (${name})`,
+    { group: "tls handshakes" },
+    async () => {
+      const listener = listenTls({ hostname: HOST, port: 0, cert, key });
+      for (let i = 0; i < HANDSHAKES; i++) {
+        const accepted = listener.accept();
+        const client = await connectTls(HOST, listener.addr.port, {
+          ...trust,
+          serverName: "localhost",
+        });
+        const server = await accepted;
+        await server.handshake();
+        client.close();
+        server.close();
+      }
+      await listener[Symbol.asyncDispose]();
+    },
+  );
+}

@@ -1,6 +1,7 @@
 /**
- * TLS internals: the `node:tls` client engine over a TCP connection netkit
- * keeps, Deno's `TlsConn` as a transport that reports handshake failures,
+ * TLS internals: the two client engines (Deno's own `startTls`, and
+ * `node:tls` over a TCP connection netkit keeps) and the choice between
+ * them, Deno's `TlsConn` as a transport that reports handshake failures,
  * and the mapping of handshake failures to `handshake_failed`.
  *
  * @module
@@ -14,7 +15,7 @@ import type { Deadline } from "../common/_deadline.ts";
 import { toNetError } from "../common/_errors.ts";
 import { NetError } from "../common/errors.ts";
 import type { StreamTransport } from "../common/stream.ts";
-import { idle, native } from "../common/_native/libc.ts";
+import { idle, native, nativeStatus } from "../common/_native/libc.ts";
 import { NativeSocket, runtimeSocket } from "../common/_native/socket.ts";
 
 /** Which handshake failure a runtime error describes (Deno's rustls and node:tls wordings). */
@@ -302,19 +303,81 @@ export async function nodeHandshake(
 }
 
 /**
- * A server-side `Deno.TlsConn` as a transport: the first read or write
- * waits for the handshake, so its failure is reported as `handshake_failed`.
+ * Which client engine can keep every promise of the options: Deno's own TLS
+ * (`Deno.startTls`, as fast as raw Deno) unless it would break one. It
+ * ignores a client certificate (`cert`/`key`); it adds `caCerts` to the
+ * runtime's roots, where netkit trusts exactly them; and a handshake it
+ * abandons keeps its TCP socket open until the peer closes, unless the
+ * native layer shuts that socket down (so with a deadline it needs
+ * `--allow-ffi`). Otherwise `node:tls` over a connection netkit keeps.
+ */
+export function denoEngineFits(settings: ClientTlsSettings, deadline?: Deadline): boolean {
+  if (settings.cert !== undefined || settings.caCerts !== undefined) return false;
+  return deadline === undefined || nativeStatus().available;
+}
+
+/**
+ * Runs a client handshake with Deno's own TLS over `conn` (which it now
+ * owns) under `deadline`; on any failure the connection is closed, and one
+ * whose handshake did not end is shut down first (see
+ * {@linkcode denoEngineFits}).
+ */
+export async function denoHandshake(
+  conn: Deno.TcpConn,
+  settings: ClientTlsSettings,
+  deadline: Deadline | undefined,
+  op: string,
+  label: string,
+): Promise<{ transport: DenoTlsTransport; alpnProtocol: string | null }> {
+  const options: Deno.StartTlsOptions = { hostname: settings.serverName };
+  if (settings.alpnProtocols !== undefined) options.alpnProtocols = settings.alpnProtocols;
+  let session: Deno.TlsConn;
+  try {
+    session = await Deno.startTls(conn, options);
+  } catch (error) {
+    try {
+      conn.close();
+    } catch {
+      // The upgrade took it.
+    }
+    throw handshakeError(error, op, label);
+  }
+  // The descriptor is the TCP connection's (a startTls conn shows addresses without a transport).
+  const transport = new DenoTlsTransport(session, label, conn);
+  const running = transport.handshake(op);
+  try {
+    const info = await (deadline === undefined ? running : deadline.wait(running));
+    return { transport, alpnProtocol: info.alpnProtocol };
+  } catch (error) {
+    running.catch(() => {});
+    transport.close();
+    throw error;
+  }
+}
+
+/**
+ * A `Deno.TlsConn` as a transport, either side: the first read or write
+ * waits for the handshake, so its failure is reported as `handshake_failed`,
+ * and so is a fatal alert after it (TLS 1.3: a server that wanted a client
+ * certificate says so at the client's first read).
  */
 export class DenoTlsTransport implements StreamTransport {
   readonly #conn: Deno.TlsConn;
   readonly #label: string;
+  readonly #socket: object;
   #handshake: Promise<Deno.TlsHandshakeInfo> | undefined;
   #done = false;
   #failed = false;
 
-  constructor(conn: Deno.TlsConn, label: string) {
+  /**
+   * @param conn The TLS connection.
+   * @param label How errors name the peer.
+   * @param socket The runtime object whose descriptor this is (default `conn`).
+   */
+  constructor(conn: Deno.TlsConn, label: string, socket: object = conn) {
     this.#conn = conn;
     this.#label = label;
+    this.#socket = socket;
   }
 
   get conn(): Deno.TlsConn {
@@ -322,12 +385,12 @@ export class DenoTlsTransport implements StreamTransport {
   }
 
   /** The runtime socket whose descriptor this is (for `fileno` and socket options). */
-  [runtimeSocket](): Deno.TlsConn {
-    return this.#conn;
+  [runtimeSocket](): object {
+    return this.#socket;
   }
 
   /** The handshake, started once. */
-  handshake(): Promise<Deno.TlsHandshakeInfo> {
+  handshake(op = "handshake"): Promise<Deno.TlsHandshakeInfo> {
     return this.#handshake ??= this.#conn.handshake().then(
       (info) => {
         this.#done = true;
@@ -335,45 +398,51 @@ export class DenoTlsTransport implements StreamTransport {
       },
       (error) => {
         this.#failed = true;
-        throw handshakeError(error, "handshake", this.#label);
+        throw handshakeError(error, op, this.#label);
       },
     );
   }
 
   read(buffer: Uint8Array): Promise<number | null> {
-    return this.#done
+    return (this.#done
       ? this.#conn.read(buffer)
-      : this.handshake().then(() => this.#conn.read(buffer));
+      : this.handshake().then(() => this.#conn.read(buffer))).catch(this.#alert);
   }
 
   write(data: Uint8Array): Promise<number> {
-    return this.#done
+    return (this.#done
       ? this.#conn.write(data)
-      : this.handshake().then(() => this.#conn.write(data));
+      : this.handshake().then(() => this.#conn.write(data))).catch(this.#alert);
   }
+
+  readonly #alert = (error: unknown): never => {
+    throw /fatal alert/.test(error instanceof Error ? error.message : String(error))
+      ? handshakeError(error, "read", this.#label)
+      : error;
+  };
 
   closeWrite(): Promise<void> {
     return this.#conn.closeWrite();
   }
 
   close(): void {
-    if (!this.#done && !this.#failed) shutDownUnfinished(this.#conn, this.#label);
+    if (!this.#done && !this.#failed) shutDownUnfinished(this, this.#label);
     this.#conn.close();
   }
 }
 
 /**
- * Deno 2.9.6 keeps the TCP socket of an accepted `TlsConn` closed before its
- * handshake finished (the runtime's handshake task still holds it) until the
- * peer closes or sends something. With the native layer, `shutdown(2)` both
- * ways first: the peer sees end of stream at once and the runtime's task
- * ends, releasing the socket. Without it nothing can be done from here.
+ * Deno 2.9.6 keeps the TCP socket of a `TlsConn` closed before its handshake
+ * finished (the runtime's handshake task still holds it) until the peer
+ * closes or sends something. With the native layer, `shutdown(2)` both ways
+ * first: the peer sees end of stream at once and the runtime's task ends,
+ * releasing the socket. Without it nothing can be done from here.
  */
-function shutDownUnfinished(conn: Deno.TlsConn, label: string): void {
+function shutDownUnfinished(transport: DenoTlsTransport, label: string): void {
   let socket: NativeSocket | undefined;
   try {
     native("close", "close");
-    socket = new NativeSocket("stream", conn, () => label);
+    socket = new NativeSocket("stream", transport, () => label);
     const { n, fd } = socket.fd("close", "close", false);
     n.sym.shutdown(fd, n.platform.SHUT_RDWR);
   } catch {

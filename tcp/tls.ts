@@ -32,7 +32,13 @@ import { Stream, type StreamTransport } from "../common/stream.ts";
 import { streamInternals } from "../common/_stream_internals.ts";
 import { connect } from "./connect.ts";
 import { TcpStream } from "./stream.ts";
-import { type ClientTlsSettings, DenoTlsTransport, nodeHandshake } from "./_tls.ts";
+import {
+  type ClientTlsSettings,
+  denoEngineFits,
+  denoHandshake,
+  DenoTlsTransport,
+  nodeHandshake,
+} from "./_tls.ts";
 
 /** What a finished handshake agreed on. */
 export interface TlsHandshakeInfo {
@@ -221,6 +227,7 @@ export class TlsStream extends Stream {
    * ```
    */
   async handshake(options?: DeadlineOptions): Promise<TlsHandshakeInfo> {
+    if (options === undefined && !this.closed) return await this.#handshake();
     const checked = validateOptions<DeadlineOptions>("handshake", options, DEADLINE_RULES);
     if (this.closed) throw closedError("handshake", this.#label);
     using deadline = Deadline.of(checked, "handshake", this.#label);
@@ -507,8 +514,16 @@ async function upgrade(
   } catch {
     // A connection that already died: the handshake reports it.
   }
-  const transport = await nodeHandshake(conn, settings, deadline, op, label);
-  const info = Promise.resolve({ alpnProtocol: transport.alpnProtocol });
+  let transport: StreamTransport;
+  let alpnProtocol: string | null;
+  if (denoEngineFits(settings, deadline)) {
+    ({ transport, alpnProtocol } = await denoHandshake(conn, settings, deadline, op, label));
+  } else {
+    const node = await nodeHandshake(conn, settings, deadline, op, label);
+    transport = node;
+    alpnProtocol = node.alpnProtocol;
+  }
+  const info = Promise.resolve({ alpnProtocol });
   return new TlsStream(transport, { localAddr, remoteAddr, handshake: () => info });
 }
 

@@ -155,3 +155,38 @@ export function tlsServer(
 ): TlsListener {
   return listenTls({ hostname: "127.0.0.1", port: 0, cert: pair.cert, key: pair.key, ...extra });
 }
+
+/**
+ * Whether this run's clients trust the test CA through the runtime's roots
+ * (`NETKIT_TLS_TRUST=roots`, as tests/tcp_tls_engines_test.ts runs the TLS
+ * suites: netkit's client then uses Deno's own TLS) rather than `caCerts`
+ * (then it uses `node:tls`, which can trust exactly them).
+ */
+export const RUNTIME_ROOTS = Deno.env.get("NETKIT_TLS_TRUST") === "roots";
+
+/**
+ * The client options that trust the test CA: `{ caCerts }`, or none when
+ * {@linkcode RUNTIME_ROOTS} (the CA is then put in `DENO_CERT`, which Deno
+ * reads at the first TLS handshake of the process).
+ */
+export function trust(certs: TestCerts): { caCerts?: string[] } {
+  if (!RUNTIME_ROOTS) return { caCerts: [certs.ca] };
+  Deno.env.set("DENO_CERT", certs.caFile);
+  return {};
+}
+
+/**
+ * Waits until `count()` is back to `want` (up to two seconds), and returns
+ * what it is then. Deno releases a closed `TlsConn`'s socket from a task of
+ * its own: a server's a turn of the event loop after `close()`, a TLS 1.3
+ * client's 100 ms later (Deno's own client engine, used without `caCerts`):
+ * the runtime keeps it that long so that a server's last handshake message
+ * cannot reset the connection (close_notify and FIN have already gone). No
+ * event tells when, so this looks again every few milliseconds.
+ */
+export async function released(count: () => number, want: number): Promise<number> {
+  for (let i = 0; i < 400 && count() !== want; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return count();
+}

@@ -8,20 +8,16 @@
 import assert from "node:assert/strict";
 import { connectTls, type TlsListener, type TlsStream } from "../tcp/mod.ts";
 import { rejection } from "./_helpers.ts";
-import { makeCerts, type TestCerts, tlsServer } from "./_tls_helpers.ts";
+import { makeCerts, released, type TestCerts, tlsServer, trust } from "./_tls_helpers.ts";
 
 const certs: TestCerts = await makeCerts();
 globalThis.addEventListener("unload", () => Deno.removeSync(certs.dir, { recursive: true }));
 
 const RESET = ["connection_reset", "broken_pipe"];
 
-/**
- * Deno releases a closed server-side `TlsConn`'s socket from its own task, a
- * turn of the event loop after `close()`: let one timer turn pass, then count.
- */
+/** Nothing left open: every socket the test made was released (see `released`). */
 async function assertNoneLeft(before: number): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  assert.equal(openDescriptors(), before, "sockets leaked");
+  assert.equal(await released(openDescriptors, before), before, "sockets leaked");
 }
 
 /** The sockets this process holds (the runtime opens other descriptors of its own now and then). */
@@ -46,7 +42,7 @@ function server(): TlsListener {
 async function pair(listener: TlsListener): Promise<[TlsStream, TlsStream]> {
   const accepted = listener.accept({ timeout: 5000 });
   const client = await connectTls("localhost", listener.addr.port, {
-    caCerts: [certs.ca],
+    ...trust(certs),
     timeout: 5000,
   });
   const srv = await accepted;

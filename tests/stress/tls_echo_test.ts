@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { connectTls, listenTls, type TlsStream } from "../../tcp/mod.ts";
-import { makeCerts } from "../_tls_helpers.ts";
+import { makeCerts, released, trust } from "../_tls_helpers.ts";
 import { firstDifference, openDescriptors, pattern, peakRssMiB, report, SCALE } from "./_scale.ts";
 
 const sizeOf = (client: number, round: number) => 1 + ((client * 7919 + round * 104729) % 4096);
@@ -51,7 +51,7 @@ Deno.test(`stress: ${CLIENTS} concurrent TLS echo clients × ${SCALE.roundTrips}
     streams = await Promise.all(
       Array.from(
         { length: clients },
-        () => connectTls("localhost", listener.addr.port, { caCerts: [certs.ca], timeout: 60_000 }),
+        () => connectTls("localhost", listener.addr.port, { ...trust(certs), timeout: 60_000 }),
       ),
     );
     let verified = 0;
@@ -85,5 +85,5 @@ Deno.test(`stress: ${CLIENTS} concurrent TLS echo clients × ${SCALE.roundTrips}
     await serving.catch(() => {});
     await certs.remove();
   }
-  assert.equal(openDescriptors(), before, "tls: descriptors leaked");
+  assert.equal(await released(openDescriptors, before), before, "tls: descriptors leaked");
 });
