@@ -2,13 +2,18 @@
  * netkit TLS vs raw Deno `connectTls`/`listenTls`, same workload in each
  * group (raw Deno is the baseline): bulk transfer, 64-byte ping-pong and
  * handshakes per second. The certificate is made at start-up with openssl
- * into a temp dir that is removed at exit.
+ * into a temp dir that is removed at exit. Each netkit case runs twice: with
+ * the CA among the runtime's roots (the client then runs on Deno's own TLS)
+ * and with `caCerts` (on `node:tls`); see docs/tls.md.
  *
- * Run: `deno bench -A bench/tls_bench.ts`. Bulk moves 32 MiB per iteration
- * (the ratio does not depend on the size; 256 MiB runs are too slow for a
- * shared CI machine). Bulk and ping-pong time the transfer only: the
- * connection and its handshake are made before the clock starts. Without `--allow-ffi` it needs `--allow-sys` (netkit's
- * client reads `node:tls` root certificates, which Deno guards with it).
+ * Run: `deno bench -A bench/tls_bench.ts`, or without `--allow-ffi`:
+ * `deno bench --allow-net --allow-read --allow-write --allow-env --allow-run
+ * bench/tls_bench.ts`. Bulk moves 32 MiB per iteration (the ratio does not
+ * depend on the size; 256 MiB runs are too slow for a shared CI machine).
+ * Every case times the work only: the listener, and for bulk and ping-pong
+ * the connection and its handshake, are made before the clock starts (with
+ * `--allow-ffi` a netkit listener's first socket option binds its C library
+ * calls, about 3 ms; see docs/platform-notes.md).
  *
  * The raw handshake baseline is what `Deno.connectTls` gives: its socket
  * keeps Nagle's algorithm on (a `TlsConn` has no `setNoDelay`), and the
@@ -161,8 +166,9 @@ for (const [name, trust] of TRUSTS) {
 Deno.bench(
   `raw Deno TLS ${HANDSHAKES} handshakes`,
   { group: "tls handshakes", baseline: true },
-  async () => {
+  async (ctx) => {
     const listener = Deno.listenTls({ hostname: HOST, port: 0, cert, key });
+    ctx.start();
     for (let i = 0; i < HANDSHAKES; i++) {
       const [client, server] = await Promise.all([
         Deno.connectTls({ hostname: "localhost", port: listener.addr.port, caCerts: [ca] }),
@@ -172,6 +178,7 @@ Deno.bench(
       client.close();
       server.close();
     }
+    ctx.end();
     listener.close();
   },
 );
@@ -179,8 +186,9 @@ Deno.bench(
 Deno.bench(
   `raw Deno TLS ${HANDSHAKES} handshakes, startTls over a no-delay TcpConn`,
   { group: "tls handshakes" },
-  async () => {
+  async (ctx) => {
     const listener = Deno.listenTls({ hostname: HOST, port: 0, cert, key });
+    ctx.start();
     for (let i = 0; i < HANDSHAKES; i++) {
       const [tcp, server] = await Promise.all([
         Deno.connect({ hostname: HOST, port: listener.addr.port }),
@@ -192,6 +200,7 @@ Deno.bench(
       client.close();
       server.close();
     }
+    ctx.end();
     listener.close();
   },
 );
@@ -200,8 +209,9 @@ for (const [name, trust] of TRUSTS) {
   Deno.bench(
     `netkit TLS ${HANDSHAKES} handshakes (${name})`,
     { group: "tls handshakes" },
-    async () => {
+    async (ctx) => {
       const listener = listenTls({ hostname: HOST, port: 0, cert, key });
+      ctx.start();
       for (let i = 0; i < HANDSHAKES; i++) {
         const accepted = listener.accept();
         const client = await connectTls(HOST, listener.addr.port, {
@@ -213,6 +223,7 @@ for (const [name, trust] of TRUSTS) {
         client.close();
         server.close();
       }
+      ctx.end();
       await listener[Symbol.asyncDispose]();
     },
   );

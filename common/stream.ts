@@ -35,6 +35,12 @@ export interface StreamTransport {
   closeWrite(): Promise<void>;
   /** Drops both directions. */
   close(): void;
+  /**
+   * What a failed read or write reports instead of `error`, when the
+   * transport knows better (a TLS alert after the handshake is a failed
+   * handshake). Asked only on failure, so success costs nothing.
+   */
+  failure?(error: unknown, op: string): unknown;
 }
 
 /** Addresses and naming a transport's owner gives its stream. */
@@ -253,7 +259,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   #fail(error: unknown, op: string): NetError {
     if (this.#closed) return closedError(op, this.#label);
-    const failure = toNetError(error, op, this.#label);
+    const failure = toNetError(this.#transport.failure?.(error, op) ?? error, op, this.#label);
     if (failure.code === "connection_reset") this.#failure = failure;
     return failure;
   }
@@ -300,7 +306,11 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   #pumpFailed(error: unknown): void {
     if (this.#closed) return;
-    this.#failure ??= toNetError(error, "read", this.#label);
+    this.#failure ??= toNetError(
+      this.#transport.failure?.(error, "read") ?? error,
+      "read",
+      this.#label,
+    );
   }
 
   /** Starts the one outstanding read into the buffer, if none is running. */

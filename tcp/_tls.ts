@@ -404,22 +404,22 @@ export class DenoTlsTransport implements StreamTransport {
   }
 
   read(buffer: Uint8Array): Promise<number | null> {
-    return (this.#done
+    return this.#done
       ? this.#conn.read(buffer)
-      : this.handshake().then(() => this.#conn.read(buffer))).catch(this.#alert);
+      : this.handshake().then(() => this.#conn.read(buffer));
   }
 
   write(data: Uint8Array): Promise<number> {
-    return (this.#done
+    return this.#done
       ? this.#conn.write(data)
-      : this.handshake().then(() => this.#conn.write(data))).catch(this.#alert);
+      : this.handshake().then(() => this.#conn.write(data));
   }
 
-  readonly #alert = (error: unknown): never => {
-    throw /fatal alert/.test(error instanceof Error ? error.message : String(error))
-      ? handshakeError(error, "read", this.#label)
+  failure(error: unknown, op: string): unknown {
+    return /fatal alert/.test(error instanceof Error ? error.message : String(error))
+      ? handshakeError(error, op, this.#label)
       : error;
-  };
+  }
 
   closeWrite(): Promise<void> {
     return this.#conn.closeWrite();

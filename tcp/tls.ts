@@ -51,7 +51,9 @@ export interface StartTlsOptions extends DeadlineOptions {
   /**
    * The trusted CA certificates (PEM), in place of the runtime's roots (as
    * Node's `ca` and Go's `RootCAs`; default: the runtime's roots, which
-   * include `DENO_CERT`).
+   * include `DENO_CERT`). Without it the client runs on Deno's own TLS, at
+   * raw Deno's speed; with it on `node:tls`, which can trust exactly these
+   * but costs more per record and per handshake (docs/tls.md).
    */
   caCerts?: string[];
   /** The name to verify and send as SNI (default: the host connected to). */
