@@ -107,7 +107,7 @@ function duplexOver(conn: Deno.TcpConn): ConnDuplex {
     allowHalfOpen: true,
     read(): void {
       conn.read(scratch).then(
-        (n) => this.push(n === null ? null : Buffer.from(scratch.slice(0, n))),
+        (n) => this.push(n === null ? null : Buffer.from(scratch.subarray(0, n))),
         (error) => this.destroy(error),
       );
     },
