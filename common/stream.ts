@@ -180,6 +180,11 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
     // Internal hooks for startTls (see _stream_internals.ts); no public surface.
     registerStreamInternals({
       reading: (stream) => stream.#reading,
+      holdWrites: async (stream, deadline) => {
+        const lock = stream.#writeLock;
+        if (!lock.tryAcquire()) await lock.acquire(deadline);
+        return () => lock.release();
+      },
       detach: (stream) => stream.#detach(),
     });
   }

@@ -631,6 +631,8 @@ export async function connectTls(
  * refused, leaving the `TcpStream` usable, when netkit holds buffered unread
  * bytes of it or a read of it is still outstanding in the runtime (after a
  * timed-out read: read again first): those bytes would belong to the
+ * handshake. A write still in flight is waited for (within the deadline; a
+ * timeout leaves the `TcpStream` usable) and its bytes go before the
  * handshake.
  *
  * @param stream The plain TCP stream.
@@ -664,32 +666,47 @@ export async function startTls(stream: TcpStream, options?: StartTlsOptions): Pr
   if (stream.closed) throw closedError("startTls");
   const label = hostPortLabel(stream.remoteAddr.hostname, stream.remoteAddr.port);
   const settings = clientSettings("startTls", checked, stream.remoteAddr.hostname);
-  if (stream.buffered > 0) {
-    throw new NetError(
-      "invalid_argument",
-      `the stream holds ${stream.buffered} buffered unread bytes; they would belong to the ` +
-        "handshake (read them before startTls)",
-      { op: "startTls", address: label, field: "stream" },
-    );
-  }
   const internals = streamInternals();
-  if (internals.reading(stream)) {
-    throw new NetError(
-      "invalid_argument",
-      "a read of the stream is still outstanding in the runtime (e.g. after a timed-out read); " +
-        "its bytes would belong to the handshake: read again before startTls",
-      { op: "startTls", address: label, field: "stream" },
-    );
-  }
+  const refusal = (): NetError | undefined => {
+    if (stream.closed) return closedError("startTls", label);
+    if (stream.buffered > 0) {
+      return new NetError(
+        "invalid_argument",
+        `the stream holds ${stream.buffered} buffered unread bytes; they would belong to the ` +
+          "handshake (read them before startTls)",
+        { op: "startTls", address: label, field: "stream" },
+      );
+    }
+    if (internals.reading(stream)) {
+      return new NetError(
+        "invalid_argument",
+        "a read of the stream is still outstanding in the runtime (e.g. after a timed-out read); " +
+          "its bytes would belong to the handshake: read again before startTls",
+        { op: "startTls", address: label, field: "stream" },
+      );
+    }
+  };
+  const refused = refusal();
+  if (refused !== undefined) throw refused;
   using deadline = Deadline.of(checked, "startTls", label);
   deadline?.check();
-  // The stream's own setting (what netkit set, or the kernel's), kept over the upgrade.
+  // A write still in flight goes out first: its bytes come before the handshake, and Deno's
+  // startTls would destroy a connection with a write pending. Holding the lock keeps new ones out.
+  const release = await internals.holdWrites(stream, deadline);
+  let conn: Deno.TcpConn;
   let noDelay = true;
   try {
-    noDelay = stream.getOption("tcp_nodelay");
-  } catch {
-    // Unreadable: the default.
+    const late = refusal();
+    if (late !== undefined) throw late;
+    // The stream's own setting (what netkit set, or the kernel's), kept over the upgrade.
+    try {
+      noDelay = stream.getOption("tcp_nodelay");
+    } catch {
+      // Unreadable: the default.
+    }
+    conn = internals.detach(stream) as Deno.TcpConn;
+  } finally {
+    release();
   }
-  const conn = internals.detach(stream) as Deno.TcpConn;
   return await upgrade(conn, settings, deadline, "startTls", noDelay);
 }

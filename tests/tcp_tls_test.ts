@@ -374,6 +374,66 @@ Deno.test("tls: startTls sends a client certificate a python3 server requires", 
   assert.equal(await secure.readLine(), "secure hi from netkit client");
 });
 
+Deno.test("tls: startTls waits for a write still in flight; its bytes arrive before the handshake", async () => {
+  const size = 16 * 1024 * 1024;
+  await using py = new Peer("python3", [
+    "-c",
+    `import hashlib, socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+want, digest = int(sys.argv[3]), hashlib.sha256()
+while want > 0:
+    chunk = c.recv(min(want, 1 << 20))
+    assert chunk, "end of stream before the plain bytes"
+    digest.update(chunk); want -= len(chunk)
+t = ctx.wrap_socket(c, server_side=True)
+line = t.makefile("rb").readline().strip()
+t.sendall(line + b" after " + digest.hexdigest().encode() + b"\\n")
+t.close()`,
+    certs.leaf.certFile,
+    certs.leaf.keyFile,
+    String(size),
+  ]);
+  const port = Number((await py.until("\n")).trim());
+  const tcp = await connect("127.0.0.1", port);
+  const plain = new Uint8Array(size).map((_, i) => (i * 31) & 0xff);
+  // Not awaited: 16 MiB cannot all go out before the peer reads, so the write is in flight.
+  const writing = tcp.writeAll(plain);
+  await using secure = await startTls(tcp, {
+    ...trust(certs),
+    serverName: "localhost",
+    timeout: 10_000,
+  });
+  await writing;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", plain));
+  const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  await secure.writeAll("hello\n");
+  assert.equal(await secure.readLine({ timeout: 10_000 }), `hello after ${hex}`);
+});
+
+Deno.test("tls: startTls waiting for a write that cannot finish times out and leaves the TcpStream usable", async () => {
+  await using plain = listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = plain.accept();
+  await using client = await connect("127.0.0.1", plain.addr.port);
+  await using srv = await accepted;
+  const size = 64 * 1024 * 1024; // far more than the socket buffers: the peer is not reading
+  const writing = client.writeAll(new Uint8Array(size).fill(5));
+  const error = await failure(startTls(client, { ...trust(certs), timeout: 100 }));
+  assert.equal(error.code, "timeout", error.message);
+  assert.equal(error.op, "startTls");
+  assert.equal(client.closed, false);
+  // The peer reads it all; the write ends, and the stream goes on.
+  const [, all] = await Promise.all([
+    writing,
+    srv.readExact(size + 4, { timeout: 20_000 }),
+    client.writeAll("more"),
+  ]);
+  assert.equal(new TextDecoder().decode(all.subarray(size)), "more");
+});
+
 Deno.test("tls: startTls refuses buffered bytes and an outstanding read; the TcpStream stays usable", async () => {
   await using plain = listen({ hostname: "127.0.0.1", port: 0 });
   await using client = await connect("127.0.0.1", plain.addr.port);
