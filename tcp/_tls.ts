@@ -17,6 +17,7 @@ import { NetError } from "../common/errors.ts";
 import type { StreamTransport } from "../common/stream.ts";
 import { idle, native, nativeStatus } from "../common/_native/libc.ts";
 import { NativeSocket, runtimeSocket } from "../common/_native/socket.ts";
+import { NodeStreamTransport } from "../common/_node_transport.ts";
 
 /** Which handshake failure a runtime error describes (Deno's rustls and node:tls wordings). */
 const FAILURES: [RegExp, string][] = [
@@ -305,13 +306,20 @@ export async function nodeHandshake(
 /**
  * Which client engine can keep every promise of the options: Deno's own TLS
  * (`Deno.startTls`, as fast as raw Deno) unless it would break one. It
+ * takes only a `Deno.TcpConn` (not a stream adopted from a descriptor); it
  * ignores a client certificate (`cert`/`key`); it adds `caCerts` to the
  * runtime's roots, where netkit trusts exactly them; and a handshake it
  * abandons keeps its TCP socket open until the peer closes, unless the
  * native layer shuts that socket down (so with a deadline it needs
  * `--allow-ffi`). Otherwise `node:tls` over a connection netkit keeps.
  */
-export function denoEngineFits(settings: ClientTlsSettings, deadline?: Deadline): boolean {
+export function denoEngineFits(
+  conn: Deno.TcpConn,
+  settings: ClientTlsSettings,
+  deadline?: Deadline,
+): boolean {
+  // A stream adopted from a descriptor runs over node:net; Deno's startTls takes only its own conns.
+  if (conn instanceof NodeStreamTransport) return false;
   if (settings.cert !== undefined || settings.caCerts !== undefined) return false;
   return deadline === undefined || nativeStatus().available;
 }

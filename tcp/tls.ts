@@ -518,7 +518,7 @@ async function upgrade(
   }
   let transport: StreamTransport;
   let alpnProtocol: string | null;
-  if (denoEngineFits(settings, deadline)) {
+  if (denoEngineFits(conn, settings, deadline)) {
     ({ transport, alpnProtocol } = await denoHandshake(conn, settings, deadline, op, label));
   } else {
     const node = await nodeHandshake(conn, settings, deadline, op, label);

@@ -10,6 +10,7 @@ import {
   listen,
   listenTls,
   type NetError,
+  socket,
   startTls,
   type TlsListener,
   type TlsStream,
@@ -372,6 +373,22 @@ Deno.test("tls: startTls sends a client certificate a python3 server requires", 
   });
   await secure.writeAll("hi\n");
   assert.equal(await secure.readLine(), "secure hi from netkit client");
+});
+
+Deno.test("tls: startTls upgrades a stream that runs over node:net (tcp.socket(), as streams adopted from a descriptor)", async () => {
+  await using listener = server();
+  const accepted = listener.accept();
+  const plain = await socket().connect("127.0.0.1", listener.addr.port, { timeout: 5000 });
+  await using secure = await startTls(plain, {
+    ...trust(certs),
+    serverName: "localhost",
+    timeout: 5000,
+  });
+  await using srv = await accepted;
+  await secure.writeAll("over an adopted socket\n");
+  assert.equal(await srv.readLine({ timeout: 5000 }), "over an adopted socket");
+  await srv.writeAll("back\n");
+  assert.equal(await secure.readLine({ timeout: 5000 }), "back");
 });
 
 Deno.test("tls: startTls waits for a write still in flight; its bytes arrive before the handshake", async () => {
