@@ -38,11 +38,18 @@ export function randomBytes(n: number): Uint8Array {
 
 /**
  * Runs a netkit script in a child `deno run` with `flags` (default `-A`;
- * `deno eval` would grant everything); resolves with its exit code and output.
+ * `deno eval` would grant everything), the script's `args` and extra `env`;
+ * resolves with its exit code and output.
  */
 export async function denoChild(
   code: string,
-  options: { stdin?: string; flags?: string[]; cwd?: string } = {},
+  options: {
+    stdin?: string;
+    flags?: string[];
+    cwd?: string;
+    args?: string[];
+    env?: Record<string, string>;
+  } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const mod = new URL("../process/mod.ts", import.meta.url).href;
   const dir = await Deno.makeTempDir({ prefix: "netkit-child-" });
@@ -50,8 +57,9 @@ export async function denoChild(
     const script = `${dir}/main.ts`;
     await Deno.writeTextFile(script, code.replaceAll("NETKIT_PROCESS", mod));
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...(options.flags ?? ["-A"]), script],
+      args: ["run", ...(options.flags ?? ["-A"]), script, ...(options.args ?? [])],
       cwd: options.cwd,
+      env: options.env,
       stdin: options.stdin === undefined ? "null" : "piped",
       stdout: "piped",
       stderr: "piped",

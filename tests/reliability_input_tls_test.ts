@@ -15,6 +15,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import * as tcp from "../tcp/mod.ts";
 import { anything, deadlineValue, label, options, type Outcome, outcome, params } from "./_fuzz.ts";
+import { denoChild } from "./_process_helpers.ts";
 import { makeCerts, type TestCerts, tlsServer } from "./_tls_helpers.ts";
 
 const certs: TestCerts = await makeCerts();
@@ -465,21 +466,6 @@ for (const caCerts of [undefined, [other], [mine]]) {
     console.log(error.code, error.message);
   }
 }`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-lock",
-      "--allow-net=127.0.0.1,localhost",
-      "-",
-      String(listener.addr.port),
-      certs.selfSigned.cert,
-      certs.ca,
-    ],
-    env: { DENO_CERT: ca },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
   const serving = (async () => {
     for (let i = 0; i < 3; i++) {
       const stream = await listener.accept({ timeout: 10_000 });
@@ -487,13 +473,16 @@ for (const caCerts of [undefined, [other], [mine]]) {
       stream.close();
     }
   })();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(script));
-  await writer.close();
-  const { stdout, stderr, success } = await child.output();
-  await serving;
-  assert.ok(success, new TextDecoder().decode(stderr));
-  const [runtimeRoots, other, mine] = new TextDecoder().decode(stdout).trim().split("\n");
+  const [{ code, stdout, stderr }] = await Promise.all([
+    denoChild(script, {
+      flags: ["--no-lock", "--allow-net=127.0.0.1,localhost"],
+      args: [String(listener.addr.port), certs.selfSigned.cert, certs.ca],
+      env: { DENO_CERT: ca },
+    }),
+    serving,
+  ]);
+  assert.equal(code, 0, stderr);
+  const [runtimeRoots, other, mine] = stdout.trim().split("\n");
   assert.equal(
     runtimeRoots,
     "connected",

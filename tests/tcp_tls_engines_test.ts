@@ -12,6 +12,7 @@
  * gives up.
  */
 import assert from "node:assert/strict";
+import { denoChild } from "./_process_helpers.ts";
 import { makeCerts } from "./_tls_helpers.ts";
 
 const SUITES = ["tcp_tls_test.ts", "reliability_tls_test.ts", "stress/tls_echo_test.ts"];
@@ -58,28 +59,13 @@ console.log(JSON.stringify(report));
 Deno.test("tls engines: without --allow-ffi, Deno's engine without a deadline, node:tls with one (its socket closes when it gives up)", async () => {
   const certs = await makeCerts();
   try {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--no-lock",
-        "--allow-net=127.0.0.1,localhost",
-        "--allow-read",
-        "--allow-env",
-        "-",
-        certs.leaf.cert,
-        certs.leaf.key,
-      ],
+    const { code, stdout, stderr } = await denoChild(CHILD, {
+      flags: ["--no-lock", "--allow-net=127.0.0.1,localhost", "--allow-read", "--allow-env"],
+      args: [certs.leaf.cert, certs.leaf.key],
       env: { DENO_CERT: certs.caFile, NO_COLOR: "1" },
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(CHILD));
-    await writer.close();
-    const { success, stdout, stderr } = await child.output();
-    assert.ok(success, new TextDecoder().decode(stderr));
-    assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)), {
+    });
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(JSON.parse(stdout), {
       echo: "no deadline",
       timeout: "timeout",
       peerSawEnd: true,
