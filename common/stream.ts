@@ -182,7 +182,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
       reading: (stream) => stream.#reading,
       holdWrites: async (stream, deadline) => {
         const lock = stream.#writeLock;
-        if (!lock.tryAcquire()) await lock.acquire(deadline);
+        await lock.acquire(deadline);
         return () => lock.release();
       },
       detach: (stream) => stream.#detach(),
@@ -264,9 +264,14 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   #fail(error: unknown, op: string): NetError {
     if (this.#closed) return closedError(op, this.#label);
-    const failure = toNetError(this.#transport.failure?.(error, op) ?? error, op, this.#label);
+    const failure = this.#toNetError(error, op);
     if (failure.code === "connection_reset") this.#failure = failure;
     return failure;
+  }
+
+  /** A transport's failure as a `NetError`, as the transport reads it (see `StreamTransport.failure`). */
+  #toNetError(error: unknown, op: string): NetError {
+    return toNetError(this.#transport.failure?.(error, op) ?? error, op, this.#label);
   }
 
   /**
@@ -311,11 +316,7 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   #pumpFailed(error: unknown): void {
     if (this.#closed) return;
-    this.#failure ??= toNetError(
-      this.#transport.failure?.(error, "read") ?? error,
-      "read",
-      this.#label,
-    );
+    this.#failure ??= this.#toNetError(error, "read");
   }
 
   /** Starts the one outstanding read into the buffer, if none is running. */

@@ -69,6 +69,18 @@ export function handshakeError(error: unknown, op: string, address?: string): Ne
   });
 }
 
+/**
+ * A TLS alert after this side's part of the handshake finished (TLS 1.3: a
+ * server that requires a client certificate says so at the first read) is a
+ * failed handshake; other errors (a reset) keep their own code. Both client
+ * engines' transports answer `StreamTransport.failure` with it.
+ */
+function alertAsHandshakeFailure(error: unknown, op: string, label?: string): unknown {
+  return /fatal alert/.test(error instanceof Error ? error.message : String(error))
+    ? handshakeError(error, op, label)
+    : error;
+}
+
 /** The client options every entry point honours. */
 export interface ClientTlsSettings {
   serverName: string;
@@ -211,37 +223,30 @@ export class NodeTlsTransport implements StreamTransport {
         this.#chunk = n === chunk.length ? null : chunk.subarray(n);
         return n;
       }
-      if (this.#error !== undefined) throw this.#mapped(this.#error, "read");
+      if (this.#error !== undefined) throw this.#error;
       if (this.#ended) return null;
       await new Promise<void>((resolve) => this.#wake = resolve);
     }
   }
 
   write(data: Uint8Array): Promise<number> {
-    if (this.#error !== undefined) return Promise.reject(this.#mapped(this.#error, "write"));
+    if (this.#error !== undefined) return Promise.reject(this.#error);
     // At most WRITE_MAX a call, so a failure's `written` is exact to that much.
     if (data.length > WRITE_MAX) data = data.subarray(0, WRITE_MAX);
     return new Promise<void>((resolve, reject) => {
       this.#socket.write(
         data,
-        (error?: Error | null) => error ? reject(this.#mapped(error, "write")) : resolve(),
+        (error?: Error | null) => error ? reject(error) : resolve(),
       );
     }).then(() => this.#flushed()).then(() => {
       // A duplex that went away mid-write: the error it went with.
-      if (this.#error !== undefined) throw this.#mapped(this.#error, "write");
+      if (this.#error !== undefined) throw this.#error;
       return data.length;
     });
   }
 
-  /**
-   * A TLS alert after the client's side of the handshake finished (TLS 1.3:
-   * a server that requires a client certificate says so on the first read)
-   * is a failed handshake; other errors (a reset) keep their own code.
-   */
-  #mapped(error: unknown, op: string): unknown {
-    return /fatal alert/.test(error instanceof Error ? error.message : String(error))
-      ? handshakeError(error, op, this.#label)
-      : error;
+  failure(error: unknown, op: string): unknown {
+    return alertAsHandshakeFailure(error, op, this.#label);
   }
 
   closeWrite(): Promise<void> {
@@ -424,9 +429,7 @@ export class DenoTlsTransport implements StreamTransport {
   }
 
   failure(error: unknown, op: string): unknown {
-    return /fatal alert/.test(error instanceof Error ? error.message : String(error))
-      ? handshakeError(error, op, this.#label)
-      : error;
+    return alertAsHandshakeFailure(error, op, this.#label);
   }
 
   closeWrite(): Promise<void> {
