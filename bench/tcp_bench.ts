@@ -326,6 +326,74 @@ Deno.bench({
   },
 });
 
+/**
+ * The least a `readExact` that hands out views can do over `Deno.TcpConn`:
+ * a synchronous answer from buffered bytes, a read into the buffer's room
+ * otherwise. Handing out views means a buffer is never written again, so each
+ * refill takes fresh memory (`reuse: false`, what netkit does); reusing one
+ * buffer overwrites the views already handed out (`reuse: true`: not a
+ * correct reader, the bound of what buffer reuse could give).
+ */
+class LeastReader {
+  #buffer = new Uint8Array(4 * CHUNK);
+  #start = 0;
+  #end = 0;
+  constructor(readonly conn: Deno.Conn, readonly reuse: boolean) {}
+
+  readExact(n: number): Promise<Uint8Array> {
+    if (this.#end - this.#start < n) return this.#fill(n);
+    const view = new Uint8Array(this.#buffer.buffer, this.#start, n);
+    this.#start += n;
+    return Promise.resolve(view);
+  }
+
+  async #fill(n: number): Promise<Uint8Array> {
+    while (this.#end - this.#start < n) {
+      const used = this.#end - this.#start;
+      if (this.reuse) this.#buffer.copyWithin(0, this.#start, this.#end);
+      else {
+        const fresh = new Uint8Array(this.#buffer.length);
+        fresh.set(this.#buffer.subarray(this.#start, this.#end));
+        this.#buffer = fresh;
+      }
+      this.#start = 0;
+      this.#end = used;
+      const got = await this.conn.read(this.#buffer.subarray(this.#end));
+      if (got === null) throw new Error("unexpected end of stream");
+      this.#end += got;
+    }
+    const view = new Uint8Array(this.#buffer.buffer, this.#start, n);
+    this.#start += n;
+    return view;
+  }
+}
+
+for (const reuse of [false, true]) {
+  Deno.bench({
+    name: reuse
+      ? "raw Deno: the same least reader reusing one buffer (overwrites handed-out views; a bound, not a reader)"
+      : "raw Deno: the least readExact handing out views (a fresh buffer per refill)",
+    group: "framed",
+    n: 5,
+    warmup: 1,
+    async fn() {
+      const [conn, server, listener] = await rawPair(false);
+      const sending = rawWriteAll(server, frames.data).then(() => server.close());
+      const client = new LeastReader(conn, reuse);
+      let total = 0;
+      for (let i = 0; i < FRAMES; i++) {
+        const head = await client.readExact(4);
+        const len = ((head[0] << 24) | (head[1] << 16) | (head[2] << 8) | head[3]) >>> 0;
+        total += (await client.readExact(len)).length;
+      }
+      if (total !== frames.total) throw new Error("frames differ");
+      await sending;
+      conn.close();
+      listener.close();
+    },
+  });
+}
+
 Deno.bench({
   name: "netkit: 100k length-prefixed frames, readExact(4) + readExact(len)",
   group: "framed",
