@@ -70,6 +70,27 @@ for (const [kind, makePair] of PAIRS) {
     assert.equal(await pair.server.read(), null);
   });
 
+  Deno.test(`${kind}: a waiting readExact without options keeps its turn, and close() rejects the line`, async () => {
+    await using pair = await makePair();
+    await pair.client.writeAll("xab");
+    assert.equal(text(await pair.server.readExact(1)), "x");
+    const first = pair.server.readExact(5); // waits holding the line, no deadline
+    const second = pair.server.readExact(1); // "a" is buffered, but it is not its turn
+    const third = pair.server.read();
+    assert.equal(pair.server.buffered, 2);
+    await pair.client.writeAll("cde");
+    assert.equal(text(await first), "abcde");
+    await pair.client.writeAll("fg");
+    assert.equal(text(await second), "f");
+    assert.equal(text(await third), "g");
+    const waiting = rejectsWith(pair.server.readExact(4), "closed");
+    const queued = rejectsWith(pair.server.readExact(1), "closed");
+    await pair.client.writeAll("hi"); // fewer than four: the first goes on waiting
+    pair.server.close();
+    await waiting;
+    await queued;
+  });
+
   Deno.test(`${kind}: readLine joins split chunks and strips CRLF`, async () => {
     await using pair = await makePair();
     const reading = Promise.all([pair.server.readLine(), pair.server.readLine()]);
@@ -331,6 +352,19 @@ Deno.test("tcp: a peer reset is an error, not end of stream, and it stays", asyn
     await rejectsWith(stream.read(), "connection_reset");
     await rejectsWith(stream.read(), "connection_reset");
     await rejectsWith(stream.write("x"), "connection_reset");
+  } finally {
+    stream.close();
+  }
+});
+
+Deno.test("tcp: a readExact that waits for more than a reset peer sent rejects connection_reset", async () => {
+  const { stream, done } = await resetPeer("hi");
+  try {
+    await done;
+    await rejectsWith(stream.readExact(5), "connection_reset");
+    // What came before the reset is not lost, and the reset stays.
+    assert.equal(text(await stream.readExact(2)), "hi");
+    await rejectsWith(stream.readExact(1), "connection_reset");
   } finally {
     stream.close();
   }
