@@ -16,9 +16,9 @@
  * @module
  */
 
-import { bytesToAddress } from "../address.ts";
 import { closedError } from "../_errors.ts";
 import type { NetError } from "../errors.ts";
+import { decodeSockaddr } from "./descriptor.ts";
 import { hold, type Native, native, unhold } from "./libc.ts";
 import { POLLIN, POLLOUT, Waiter } from "./wait.ts";
 
@@ -39,7 +39,6 @@ const MAX_BACKOFF_MS = 50;
 export type EngineFamily = "inet" | "inet6" | "unix";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * A unix `sockaddr`: a file path, an abstract name (`"\0name"`), or, for
@@ -58,8 +57,14 @@ export function unixAddress(n: Native, path: string): Uint8Array {
   return out;
 }
 
+/** What an unnamed unix sender (or a family netkit has no address for) is reported as. */
+function unnamed(): Deno.Addr {
+  return { transport: "unixpacket", path: null as unknown as string };
+}
+
 /**
- * Decodes a `sockaddr` the kernel filled in. Unix addresses come back as
+ * Decodes a `sockaddr` the kernel filled in ({@linkcode decodeSockaddr}, the
+ * one decoder, with datagram names). Unix addresses come back as
  * `{ transport: "unixpacket", path }` (`path` `null` for an unnamed
  * sender, `"\0name"` for an abstract one), IP ones as
  * `{ transport: "udp", hostname, port }`.
@@ -69,34 +74,9 @@ export function unixAddress(n: Native, path: string): Uint8Array {
  * @param length The length the kernel reported.
  */
 export function decodeAddress(n: Native, address: Uint8Array, length: number): Deno.Addr {
-  const p = n.platform;
-  const view = new DataView(address.buffer, address.byteOffset, address.byteLength);
-  const family = length >= 2 ? view.getUint16(0, true) : p.AF_UNSPEC;
-  if (family === p.AF_INET && length >= 8) {
-    return {
-      transport: "udp",
-      hostname: bytesToAddress(address.slice(4, 8)),
-      port: view.getUint16(2, false),
-    };
-  }
-  if (family === p.AF_INET6 && length >= 24) {
-    return {
-      transport: "udp",
-      hostname: bytesToAddress(address.slice(8, 24)),
-      port: view.getUint16(2, false),
-    };
-  }
-  if (family === p.AF_UNIX) {
-    if (length <= 2) return { transport: "unixpacket", path: null as unknown as string };
-    const name = address.subarray(2, length);
-    if (name[0] === 0) return { transport: "unixpacket", path: decoder.decode(name) };
-    const end = name.indexOf(0);
-    return {
-      transport: "unixpacket",
-      path: decoder.decode(end === -1 ? name : name.subarray(0, end)),
-    };
-  }
-  return { transport: "unixpacket", path: null as unknown as string };
+  if (length <= 2) return unnamed();
+  const unix = (address[0] | (address[1] << 8)) === n.platform.AF_UNIX;
+  return decodeSockaddr(n, address, length, unix ? "unixpacket" : "udp") ?? unnamed();
 }
 
 /**
