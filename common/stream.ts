@@ -565,55 +565,16 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * ```
    */
   readExact(n: number, options?: DeadlineOptions): Promise<Uint8Array> {
-    // Fast paths, kept out of the async function (cheaper while V8 is still
-    // warming up): a small integer count, no deadline, no queue.
-    if (typeof n === "number" && (n | 0) === n && n > 0 && options === undefined) {
-      if (this.#end - this.#start >= n && !this.#readLock.held) {
-        return Promise.resolve(this.#take(n));
-      }
-      // Not all buffered, nobody reading: wait for the pump without an async frame.
-      if (this.#readLock.tryAcquire()) {
-        try {
-          return Promise.resolve(this.#readExactHeld(n));
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      }
+    // Fast path, kept out of the async function (cheaper while V8 is still
+    // warming up): a small integer count already buffered, no deadline, no queue.
+    if (
+      typeof n === "number" && (n | 0) === n && n > 0 && this.#end - this.#start >= n &&
+      options === undefined &&
+      !this.#readLock.held
+    ) {
+      return Promise.resolve(this.#take(n));
     }
     return this.#readExact(n, options);
-  }
-
-  /**
-   * The rest of a `readExact` without options whose caller holds the read
-   * lock, as `#readHeld` is for `read`. Releases the lock when it answers
-   * (or throws).
-   */
-  #readExactHeld(n: number): Uint8Array | Promise<Uint8Array> {
-    let pump: Promise<void>;
-    try {
-      const available = this.#end - this.#start;
-      if (available >= n) {
-        const out = this.#take(n);
-        this.#readLock.release();
-        return out;
-      }
-      if (this.#ended("readExact")) throw this.#endedEarly(n, available);
-      pump = this.#startPump(Math.min(n - available, BUFFER_SIZE));
-    } catch (error) {
-      this.#readLock.release();
-      throw error;
-    }
-    return pump.then(() => this.#readExactHeld(n));
-  }
-
-  /** `unexpected_eof` for a `readExact` of `n` that found the end after `available` bytes (taken). */
-  #endedEarly(n: number, available: number): NetError {
-    const partial = this.#take(available);
-    return new NetError(
-      "unexpected_eof",
-      `stream ended after ${available} of ${n} bytes`,
-      { op: "readExact", address: this.#label, partial },
-    );
   }
 
   async #readExact(n: number, options: DeadlineOptions | undefined): Promise<Uint8Array> {
@@ -627,7 +588,14 @@ export class Stream implements AsyncIterable<Uint8Array>, AsyncDisposable {
       for (;;) {
         const available = this.#end - this.#start;
         if (available >= n) return this.#take(n);
-        if (this.#ended("readExact")) throw this.#endedEarly(n, available);
+        if (this.#ended("readExact")) {
+          const partial = this.#take(available);
+          throw new NetError(
+            "unexpected_eof",
+            `stream ended after ${available} of ${n} bytes`,
+            { op: "readExact", address: this.#label, partial },
+          );
+        }
         // Grow with the data, never to `n` at once: a huge count must not allocate before bytes come.
         await this.#more(Math.min(n - available, BUFFER_SIZE), deadline);
       }
